@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
+)
+
+type injectFlags struct {
+	commonFlags
+	inPlace bool
+	check   bool
+	verbose bool
+}
+
+func runInject(args []string, env Env) int {
+	var f injectFlags
+	fs := pflag.NewFlagSet("inject", pflag.ContinueOnError)
+	f.register(fs)
+	fs.BoolVarP(&f.inPlace, "in-place", "i", false, "rewrite the files that change instead of writing the stream to stdout")
+	fs.BoolVar(&f.check, "check", false, "write nothing; list the files that would change and exit 1 if any")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "report what happened to each resource on stderr")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen inject [flags] [PATH...]\n\nFlags:\n"+fs.FlagUsages())
+	}
+	if done, code := parseFlags(fs, args, env); done {
+		return code
+	}
+	if f.inPlace && f.check {
+		return fail(env, errors.New("--in-place and --check are exclusive"))
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return fail(env, err)
+	}
+	inputs, err := readInputs(fs.Args(), env.Stdin)
+	if err != nil {
+		return fail(env, err)
+	}
+	if f.inPlace {
+		for _, in := range inputs {
+			if in.path == "" {
+				return fail(env, errors.New("--in-place needs file or directory paths, not stdin"))
+			}
+		}
+	}
+	injector := &inject.Injector{Config: cfg}
+
+	// Everything is computed before anything is written: an error in the last file leaves
+	// every file, and stdout, untouched.
+	results := make([]*inject.StreamResult, len(inputs))
+	for i, in := range inputs {
+		r, err := injector.Stream(in.data)
+		if err != nil {
+			return fail(env, withFile(err, in.name))
+		}
+		results[i] = r
+		if f.verbose {
+			for _, rep := range r.Reports {
+				fmt.Fprintf(env.Stderr, "%s:%d: %s: %s%s\n", in.name, rep.Line, rep.Resource(), rep.Action, reason(rep))
+			}
+		}
+	}
+
+	switch {
+	case f.check:
+		changed := 0
+		for i, r := range results {
+			if r.Changed {
+				fmt.Fprintln(env.Stdout, inputs[i].name)
+				changed++
+			}
+		}
+		if changed > 0 {
+			return ExitChanges
+		}
+		return ExitOK
+	case f.inPlace:
+		type write struct {
+			target string
+			i      int
+		}
+		var writes []write
+		for i, r := range results {
+			if !r.Changed {
+				continue
+			}
+			target, err := writeTarget(inputs[i].path, inputs[i].root)
+			if err != nil {
+				return fail(env, err)
+			}
+			writes = append(writes, write{target, i})
+		}
+		for _, w := range writes {
+			if err := writeAtomic(w.target, results[w.i].Output, inputs[w.i].mode); err != nil {
+				return fail(env, err)
+			}
+		}
+		return ExitOK
+	}
+	var out bytes.Buffer
+	for i, r := range results {
+		joinStream(&out, r.Output, i > 0)
+	}
+	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
+		return fail(env, err)
+	}
+	return ExitOK
+}
+
+// joinStream appends one file's documents to a stream, keeping documents of consecutive files
+// apart.
+func joinStream(out *bytes.Buffer, data []byte, separate bool) {
+	if separate && out.Len() > 0 {
+		if !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+			out.WriteByte('\n')
+		}
+		if !bytes.HasPrefix(data, []byte("---")) {
+			out.WriteString("---\n")
+		}
+	}
+	out.Write(data)
+}
+
+func reason(r inject.Report) string {
+	if r.Reason == "" {
+		return ""
+	}
+	return " (" + r.Reason + ")"
+}
+
+func withFile(err error, name string) error {
+	var e *inject.Error
+	if errors.As(err, &e) {
+		c := *e
+		c.File = name
+		return &c
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// runDefault is the no-argument mode: a KRM function when stdin is a ResourceList, otherwise a
+// filter from stdin to stdout (Helm v3 calls post-renderers this way).
+func runDefault(env Env) int {
+	data, err := io.ReadAll(env.Stdin)
+	if err != nil {
+		return fail(env, fmt.Errorf("reading stdin: %w", err))
+	}
+	if isResourceList(data) {
+		return runFunction(data, env)
+	}
+	return runInject(nil, Env{Stdin: bytes.NewReader(data), Stdout: env.Stdout, Stderr: env.Stderr})
+}

@@ -1,0 +1,181 @@
+package inject
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Document injects into one YAML document given as bytes. It returns src itself when nothing
+// changes, so untouched documents stay byte-identical. Error lines are relative to src.
+func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
+	doc, err := parseDocument(src)
+	if err != nil || doc == nil {
+		return src, nil, err
+	}
+	edits, reports, err := in.plan(doc)
+	if err != nil || len(edits) == 0 {
+		return src, reports, err
+	}
+	root := doc.Content[0]
+	s := newSource(src, root)
+	out, ok := s.applyText(edits)
+	applyTree(edits)
+	if ok && sameAs(out, doc) {
+		return out, reports, nil
+	}
+	// The splicer met a layout it does not handle: re-encode the document, keeping comments
+	// and key order, rather than write something that does not read back as intended.
+	out, err = s.encode(doc)
+	if err != nil {
+		return nil, nil, &Error{Line: root.Line, Msg: fmt.Sprintf("cannot write the changed document: %v", err)}
+	}
+	if !sameAs(out, doc) {
+		return nil, nil, &Error{Line: root.Line, Msg: "internal error: the changed document does not read back as intended; please report this input"}
+	}
+	return out, reports, nil
+}
+
+// Plan is the pending change of one parsed document (KRM mode, where kyaml writes the output).
+// Planning every document before applying any keeps a failing run from changing anything.
+type Plan struct {
+	Reports []Report
+	edits   []edit
+}
+
+// PlanTree plans injection into a parsed document without changing it.
+func (in *Injector) PlanTree(doc *yaml.Node) (*Plan, error) {
+	if err := checkDocument(doc); err != nil {
+		return nil, err
+	}
+	edits, reports, err := in.plan(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Reports: reports, edits: edits}, nil
+}
+
+// Apply changes the planned document in place.
+func (p *Plan) Apply() { applyTree(p.edits) }
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseDocument parses exactly one document (nil for a comment-only one) and checks what the
+// YAML parser lets through but Kubernetes refuses.
+func parseDocument(src []byte) (*yaml.Node, error) {
+	if bytes.IndexByte(src, 0) >= 0 {
+		return nil, &Error{Line: lineOfByte(src, bytes.IndexByte(src, 0)), Msg: "NUL byte in input: not a YAML text"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, yamlError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, yamlError(err)
+		}
+		return nil, &Error{Line: extra.Line, Msg: "unexpected second document; separate documents with ---"}
+	}
+	if err := checkDocument(&doc); err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+func yamlError(err error) error {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+func lineOfByte(src []byte, off int) int { return bytes.Count(src[:off], []byte("\n")) + 1 }
+
+// checkDocument refuses duplicate mapping keys, which YAML parsers disagree on and the
+// Kubernetes API refuses.
+func checkDocument(doc *yaml.Node) error {
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+					continue
+				}
+				for j := 0; j < i; j += 2 {
+					if p := n.Content[j]; p.Kind == yaml.ScalarNode && p.Value == k.Value && p.ShortTag() == k.ShortTag() {
+						return &Error{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, p.Line)}
+					}
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(doc)
+}
+
+// sameAs reports whether text parses to a tree equal to want.
+func sameAs(text []byte, want *yaml.Node) bool {
+	var got yaml.Node
+	if err := yaml.Unmarshal(text, &got); err != nil {
+		return false
+	}
+	return equalNodes(&got, want)
+}
+
+// encode re-encodes a whole document in its own style: JSON stays JSON, YAML keeps comments,
+// key order, indentation step and sequence style. Leading "---" and directives are kept.
+func (s *source) encode(doc *yaml.Node) ([]byte, error) {
+	var head []byte
+	for l := 1; l <= s.lines(); l++ {
+		line := s.line(l)
+		if bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("%")) {
+			head = s.src[:s.lineEnd(l)]
+			continue
+		}
+		if !isBlank(line) && !isComment(line) {
+			break
+		}
+	}
+	root := doc.Content[0]
+	if root.Style&yaml.FlowStyle != 0 && len(head) == 0 {
+		if text, ok := s.genericJSON(root, true, 0, 2); ok {
+			return []byte(text + s.eol), nil
+		}
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(s.unit)
+	if s.seqIndent == 0 {
+		enc.CompactSeqIndent()
+	}
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	out := b.Bytes()
+	if s.eol == "\r\n" {
+		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	}
+	return append(append([]byte(nil), head...), out...), nil
+}

@@ -1,0 +1,494 @@
+// Package inject adds the monitoring metrics to Argo resources. It plans edits against a
+// parsed YAML tree; the plan is applied either to the tree (KRM function mode, where kyaml
+// serialises) or to the original text as minimal splices (stream and file modes, where users'
+// bytes must survive untouched).
+package inject
+
+import (
+	"fmt"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
+)
+
+// Injector plans metric injection for one configuration.
+type Injector struct {
+	Config *config.Config
+}
+
+// Action says what happened to one resource.
+type Action string
+
+const (
+	Injected  Action = "injected"  // metrics added
+	Updated   Action = "updated"   // our earlier metrics replaced after a config change
+	Unchanged Action = "unchanged" // already carries exactly the metrics
+	Skipped   Action = "skipped"   // not selected or opted out
+)
+
+// Report describes the outcome for one Argo resource.
+type Report struct {
+	Kind, Namespace, Name string
+	Line                  int // line of the resource's kind key, relative to the document
+	Action                Action
+	Reason                string // why it was skipped
+}
+
+// Resource names a resource the way error messages do: "CronWorkflow ns/name".
+func (r Report) Resource() string { return resourceName(r.Kind, r.Namespace, r.Name) }
+
+func resourceName(kind, ns, name string) string {
+	if ns == "" {
+		return kind + " " + name
+	}
+	return kind + " " + ns + "/" + name
+}
+
+// Error is an input problem at a known place. File is filled in by callers that know it.
+type Error struct {
+	File     string
+	Line     int
+	Resource string
+	Msg      string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(":")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:", e.Line)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	if e.Resource != "" {
+		b.WriteString(e.Resource)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+type op int
+
+const (
+	opAddKey       op = iota // append Key: Value to the mapping at the end of path
+	opSetValue               // replace the value of Key in the mapping at the end of path
+	opSpliceSeq              // remove items Remove from the sequence at the end of path, insert Items at At
+)
+
+// edit is one change, expressed against the original tree. path runs from the document's
+// root node to the container being changed, so text mode can find where that container ends.
+type edit struct {
+	op     op
+	path   []*yaml.Node
+	key    string
+	value  *yaml.Node
+	remove []int
+	at     int
+	items  []*yaml.Node
+}
+
+// resource is an Argo object found in a document (at its root or inside a kind: List).
+type resource struct {
+	path              []*yaml.Node // root .. the resource mapping
+	kind, ns, name    string
+	line              int
+	labels, annots    map[string]string
+	metadataNode      *yaml.Node
+	annotationsKeyIdx int
+}
+
+// plan computes the edits that bring every treated resource in doc to the desired state.
+// doc is a DocumentNode. Errors carry lines relative to the document.
+func (in *Injector) plan(doc *yaml.Node) ([]edit, []Report, error) {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil, nil
+	}
+	root := doc.Content[0]
+	var resources []*resource
+	if err := in.findResources([]*yaml.Node{root}, &resources, 0); err != nil {
+		return nil, nil, err
+	}
+	var edits []edit
+	var reports []Report
+	for _, r := range resources {
+		es, rep, err := in.planResource(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		edits = append(edits, es...)
+		reports = append(reports, rep)
+	}
+	return edits, reports, nil
+}
+
+const argoGroup = "argoproj.io/"
+
+func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int) error {
+	n := path[len(path)-1]
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	apiVersion, kind := scalarValue(n, "apiVersion"), scalarValue(n, "kind")
+	if kind == "List" || (strings.HasSuffix(kind, "List") && apiVersion == "v1") {
+		items := lookup(n, "items")
+		if items == nil || items.Kind != yaml.SequenceNode || depth > 0 {
+			return nil
+		}
+		for _, item := range items.Content {
+			if err := in.findResources(append(clip(path), items, item), out, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !strings.HasPrefix(apiVersion, argoGroup) || !in.Config.Treats(kind) {
+		return nil
+	}
+	r := &resource{path: clip(path), kind: kind, line: keyLine(n, "kind")}
+	bad := func(node *yaml.Node, format string, args ...any) error {
+		return &Error{Line: node.Line, Resource: resourceName(r.kind, r.ns, r.name), Msg: fmt.Sprintf(format, args...)}
+	}
+	md := lookup(n, "metadata")
+	if md == nil || md.Kind != yaml.MappingNode {
+		return bad(n, "metadata must be a mapping with a name")
+	}
+	r.metadataNode = md
+	r.ns = scalarValue(md, "namespace")
+	r.name = scalarValue(md, "name")
+	if r.name == "" && kind == config.KindWorkflow {
+		// A submitted Workflow gets a new name per run; its generateName is the stable identity.
+		r.name = strings.TrimRight(scalarValue(md, "generateName"), "-.")
+	}
+	if r.name == "" {
+		return bad(md, "metadata.name is missing or empty")
+	}
+	var err error
+	if r.labels, err = stringMap(md, "labels"); err != nil {
+		return bad(md, "%v", err)
+	}
+	if r.annots, err = stringMap(md, "annotations"); err != nil {
+		return bad(md, "%v", err)
+	}
+	*out = append(*out, r)
+	return nil
+}
+
+func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
+	rep := Report{Kind: r.kind, Namespace: r.ns, Name: r.name, Line: r.line}
+	id := rep.Resource()
+	bad := func(node *yaml.Node, format string, args ...any) error {
+		return &Error{Line: node.Line, Resource: id, Msg: fmt.Sprintf(format, args...)}
+	}
+	root := r.path[len(r.path)-1]
+	if v, ok := r.annots[config.AnnotationInject]; ok && v == "false" {
+		rep.Action, rep.Reason = Skipped, "annotation "+config.AnnotationInject+": \"false\""
+		return nil, rep, nil
+	} else if ok && v != "true" {
+		return nil, rep, bad(r.metadataNode, "annotation %s must be \"true\" or \"false\", got %q", config.AnnotationInject, v)
+	}
+	if !in.Config.Selects(r.ns, r.labels) {
+		rep.Action, rep.Reason = Skipped, "not selected by spec.selector"
+		return nil, rep, nil
+	}
+	static, err := in.Config.StaticLabels(r.annots[config.AnnotationLabels])
+	if err != nil {
+		return nil, rep, bad(r.metadataNode, "%v", err)
+	}
+	desired := recipe.Build(in.Config, r.name, static)
+	names := recipe.Names(desired)
+
+	// Locate the workflow spec: spec.workflowSpec for CronWorkflows, spec otherwise.
+	specPath := append(clip(r.path), nil)
+	spec, err := child(root, "spec", "spec")
+	if err != nil {
+		return nil, rep, bad(root, "%v", err)
+	}
+	specPath[len(specPath)-1] = spec
+	wfPath, wfField := specPath, "spec"
+	if r.kind == config.KindCronWorkflow {
+		wf, err := child(spec, "workflowSpec", "spec.workflowSpec")
+		if err != nil {
+			return nil, rep, bad(spec, "%v", err)
+		}
+		wfPath, wfField = append(clip(specPath), wf), "spec.workflowSpec"
+	}
+	wf := wfPath[len(wfPath)-1]
+	if err := editable(wf, wfField); err != nil {
+		return nil, rep, bad(wf, "%v", err)
+	}
+
+	var edits []edit
+	metricsIdx := keyIndex(wf, "metrics")
+	switch {
+	case metricsIdx < 0:
+		edits = append(edits, edit{op: opAddKey, path: wfPath, key: "metrics", value: promMapping(desired)})
+	case isNull(wf.Content[metricsIdx+1]):
+		edits = append(edits, edit{op: opSetValue, path: wfPath, key: "metrics", value: promMapping(desired)})
+	default:
+		metrics := wf.Content[metricsIdx+1]
+		if metrics.Kind != yaml.MappingNode {
+			return nil, rep, bad(metrics, "%s.metrics must be a mapping with a prometheus list, got %s", wfField, kindName(metrics))
+		}
+		if err := editable(metrics, wfField+".metrics"); err != nil {
+			return nil, rep, bad(metrics, "%v", err)
+		}
+		mPath := append(clip(wfPath), metrics)
+		promIdx := keyIndex(metrics, "prometheus")
+		switch {
+		case promIdx < 0:
+			edits = append(edits, edit{op: opAddKey, path: mPath, key: "prometheus", value: seqNode(desired)})
+		case isNull(metrics.Content[promIdx+1]):
+			edits = append(edits, edit{op: opSetValue, path: mPath, key: "prometheus", value: seqNode(desired)})
+		default:
+			prom := metrics.Content[promIdx+1]
+			if prom.Kind != yaml.SequenceNode {
+				return nil, rep, bad(prom, "%s.metrics.prometheus must be a list, got %s", wfField, kindName(prom))
+			}
+			if err := editable(prom, wfField+".metrics.prometheus"); err != nil {
+				return nil, rep, bad(prom, "%v", err)
+			}
+			e, changed, err := in.planSequence(prom, append(clip(mPath), prom), desired, names, r, wfField)
+			if err != nil {
+				return nil, rep, &Error{Line: lineOf(err, prom), Resource: id, Msg: err.Error()}
+			}
+			if !changed {
+				rep.Action = Unchanged
+				return nil, rep, nil
+			}
+			if len(e.remove) > 0 {
+				rep.Action = Updated
+			}
+			edits = append(edits, e)
+		}
+	}
+	if rep.Action == "" {
+		rep.Action = Injected
+	}
+	ae, err := annotationEdit(r, strings.Join(names, ","))
+	if err != nil {
+		return nil, rep, bad(r.metadataNode, "%v", err)
+	}
+	if ae != nil {
+		edits = append(edits, *ae)
+	}
+	return edits, rep, nil
+}
+
+// lineError carries the line of the offending node out of planSequence.
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string { return e.msg }
+
+func lineOf(err error, fallback *yaml.Node) int {
+	if le, ok := err.(*lineError); ok {
+		return le.line
+	}
+	return fallback.Line
+}
+
+// planSequence decides what to do with an existing prometheus list. Entries are ours when their
+// name is one we would write or one the managed annotation says we wrote earlier.
+func (in *Injector) planSequence(prom *yaml.Node, path []*yaml.Node, desired []recipe.Metric, names []string, r *resource, field string) (edit, bool, error) {
+	managed := map[string]bool{}
+	for _, n := range strings.Split(r.annots[config.AnnotationManaged], ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			managed[n] = true
+		}
+	}
+	wanted := map[string]bool{}
+	for _, n := range names {
+		wanted[n] = true
+	}
+	var ours, conflicts []int
+	for i, item := range prom.Content {
+		if item.Kind != yaml.MappingNode {
+			return edit{}, false, &lineError{item.Line, fmt.Sprintf("%s.metrics.prometheus[%d] must be a mapping, got %s", field, i, kindName(item))}
+		}
+		name := scalarValue(item, "name")
+		if name == "" {
+			return edit{}, false, &lineError{item.Line, fmt.Sprintf("%s.metrics.prometheus[%d] has no name", field, i)}
+		}
+		if wanted[name] || managed[name] {
+			ours = append(ours, i)
+			if !managed[name] {
+				conflicts = append(conflicts, i)
+			}
+		}
+	}
+	desiredNodes := recipe.Nodes(desired)
+	if len(ours) == len(desiredNodes) {
+		same := true
+		for k, i := range ours {
+			same = same && equalNodes(prom.Content[i], desiredNodes[k])
+		}
+		if same {
+			return edit{}, false, nil
+		}
+	}
+	if len(conflicts) > 0 && !in.Config.Spec.TakeOver {
+		item := prom.Content[conflicts[0]]
+		return edit{}, false, &lineError{item.Line, fmt.Sprintf(
+			"metric %q is already defined with a different definition than argo-metrics-gen's; rename or remove it, or set spec.takeOver: true (--take-over) to replace it",
+			scalarValue(item, "name"))}
+	}
+	at := len(prom.Content)
+	if len(ours) > 0 {
+		at = ours[0]
+	}
+	return edit{op: opSpliceSeq, path: path, remove: ours, at: at, items: desiredNodes}, true, nil
+}
+
+// annotationEdit records the managed metric names on the resource.
+func annotationEdit(r *resource, value string) (*edit, error) {
+	if v, ok := r.annots[config.AnnotationManaged]; ok && v == value {
+		return nil, nil
+	}
+	md := r.metadataNode
+	mdPath := append(clip(r.path), md)
+	if err := editable(md, "metadata"); err != nil {
+		return nil, err
+	}
+	idx := keyIndex(md, "annotations")
+	val := recipe.Scalar(value)
+	switch {
+	case idx < 0:
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar(config.AnnotationManaged), val}}
+		return &edit{op: opAddKey, path: mdPath, key: "annotations", value: m}, nil
+	case isNull(md.Content[idx+1]):
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar(config.AnnotationManaged), val}}
+		return &edit{op: opSetValue, path: mdPath, key: "annotations", value: m}, nil
+	}
+	ann := md.Content[idx+1]
+	if err := editable(ann, "metadata.annotations"); err != nil {
+		return nil, err
+	}
+	annPath := append(clip(mdPath), ann)
+	if keyIndex(ann, config.AnnotationManaged) < 0 {
+		return &edit{op: opAddKey, path: annPath, key: config.AnnotationManaged, value: val}, nil
+	}
+	return &edit{op: opSetValue, path: annPath, key: config.AnnotationManaged, value: val}, nil
+}
+
+func promMapping(desired []recipe.Metric) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar("prometheus"), seqNode(desired)}}
+}
+
+func seqNode(desired []recipe.Metric) *yaml.Node {
+	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: recipe.Nodes(desired)}
+}
+
+// clip returns a copy of a path so appends never share a backing array.
+func clip(p []*yaml.Node) []*yaml.Node { return append([]*yaml.Node(nil), p...) }
+
+// child returns the mapping under key, with an error naming field when it is missing or not a
+// mapping.
+func child(n *yaml.Node, key, field string) (*yaml.Node, error) {
+	v := lookup(n, key)
+	if v == nil || isNull(v) {
+		return nil, fmt.Errorf("%s is missing", field)
+	}
+	if v.Kind == yaml.AliasNode {
+		return nil, fmt.Errorf("%s is an alias (*%s); expand it so each resource gets its own metrics", field, v.Value)
+	}
+	if v.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s must be a mapping, got %s", field, kindName(v))
+	}
+	return v, nil
+}
+
+// editable refuses containers whose edit would leak elsewhere (an anchor other nodes alias) or
+// that hide keys behind a merge key.
+func editable(n *yaml.Node, field string) error {
+	if n.Kind == yaml.AliasNode {
+		return fmt.Errorf("%s is an alias (*%s); expand it so each resource gets its own metrics", field, n.Value)
+	}
+	if n.Anchor != "" {
+		return fmt.Errorf("%s carries the anchor &%s; editing it would change every alias of it, expand the alias instead", field, n.Anchor)
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Tag == "!!merge" {
+				return fmt.Errorf("%s uses a merge key (<<) at line %d; inline the merged keys", field, n.Content[i].Line)
+			}
+		}
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("the %s %q", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+}
+
+// lookup returns the value of key in a mapping, or nil.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	if i := keyIndex(n, key); i >= 0 {
+		return n.Content[i+1]
+	}
+	return nil
+}
+
+func keyIndex(n *yaml.Node, key string) int {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return -1
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func keyLine(n *yaml.Node, key string) int {
+	if i := keyIndex(n, key); i >= 0 {
+		return n.Content[i].Line
+	}
+	return n.Line
+}
+
+func scalarValue(n *yaml.Node, key string) string {
+	if v := lookup(n, key); v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+		return v.Value
+	}
+	return ""
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func stringMap(md *yaml.Node, key string) (map[string]string, error) {
+	v := lookup(md, key)
+	if v == nil || isNull(v) {
+		return nil, nil
+	}
+	if v.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("metadata.%s must be a mapping, got %s", key, kindName(v))
+	}
+	out := make(map[string]string, len(v.Content)/2)
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		if val.Kind != yaml.ScalarNode || isNull(val) {
+			return nil, fmt.Errorf("metadata.%s.%s must be a string, got %s", key, k.Value, kindName(val))
+		}
+		out[k.Value] = val.Value
+	}
+	return out, nil
+}

@@ -1,0 +1,440 @@
+package inject
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
+)
+
+// source is one YAML document's original bytes with a line index. Lines are 1-based as in
+// yaml.Node; columns are 1-based runes.
+type source struct {
+	src       []byte
+	lineStart []int
+	eol       string
+	unit      int // indentation step of nested mappings
+	seqIndent int // indentation of a block sequence under its key: 0 (compact) or unit (wide)
+}
+
+func newSource(src []byte, root *yaml.Node) *source {
+	s := &source{src: src, lineStart: []int{0}, eol: "\n"}
+	for i, c := range src {
+		if c == '\n' {
+			if i+1 < len(src) {
+				s.lineStart = append(s.lineStart, i+1)
+			}
+		}
+	}
+	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
+		s.eol = "\r\n"
+	}
+	s.unit, s.seqIndent = s.detectStyle(root)
+	return s
+}
+
+func (s *source) lines() int { return len(s.lineStart) }
+
+// line returns line l without its line break.
+func (s *source) line(l int) []byte {
+	start := s.lineStart[l-1]
+	end := len(s.src)
+	if l < len(s.lineStart) {
+		end = s.lineStart[l]
+	}
+	b := s.src[start:end]
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// lineEnd is the offset just past line l's line break (or the end of the source).
+func (s *source) lineEnd(l int) int {
+	if l < len(s.lineStart) {
+		return s.lineStart[l]
+	}
+	return len(s.src)
+}
+
+func indentOf(line []byte) int {
+	n := 0
+	for n < len(line) && line[n] == ' ' {
+		n++
+	}
+	return n
+}
+
+func isBlank(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 }
+
+func isComment(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	return len(t) > 0 && t[0] == '#'
+}
+
+// offset converts a node position to a byte offset.
+func (s *source) offset(n *yaml.Node) int {
+	if n.Line < 1 || n.Line > s.lines() {
+		return -1
+	}
+	line := s.line(n.Line)
+	off := 0
+	for col := 1; col < n.Column && off < len(line); col++ {
+		_, size := utf8.DecodeRune(line[off:])
+		off += size
+	}
+	return s.lineStart[n.Line-1] + off
+}
+
+// detectStyle reads the document's indentation step and sequence style from its first nested
+// mapping and first block sequence under a key, so inserted lines look like their neighbours.
+func (s *source) detectStyle(root *yaml.Node) (unit, seqIndent int) {
+	unit, seqIndent = -1, -1
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind != yaml.MappingNode || n.Style&yaml.FlowStyle != 0 || (unit >= 0 && seqIndent >= 0) {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || v.Line <= k.Line {
+				continue
+			}
+			switch v.Kind {
+			case yaml.MappingNode:
+				if unit < 0 && v.Column > k.Column {
+					unit = v.Column - k.Column
+				}
+				walk(v)
+			case yaml.SequenceNode:
+				if seqIndent < 0 {
+					if d := s.dashColumn(v.Content[0]); d >= 0 && d >= k.Column-1 {
+						seqIndent = d - (k.Column - 1)
+					}
+				}
+				for _, item := range v.Content {
+					walk(item)
+				}
+			}
+		}
+	}
+	walk(root)
+	if unit <= 0 {
+		unit = 2
+	}
+	if seqIndent < 0 {
+		seqIndent = unit
+	}
+	return unit, seqIndent
+}
+
+// dashColumn returns the 0-based column of the "- " that opens a block sequence item when the
+// item starts on the dash's line, else -1.
+func (s *source) dashColumn(item *yaml.Node) int {
+	if item.Line < 1 || item.Line > s.lines() {
+		return -1
+	}
+	line := s.line(item.Line)
+	d := indentOf(line)
+	if d < len(line) && line[d] == '-' && d < item.Column-1 {
+		return d
+	}
+	return -1
+}
+
+// subtreeEnd returns the last line that belongs to the block node at the end of path: the line
+// before the next node in document order, less trailing blank and comment lines (which belong
+// to what follows), but never cutting into a block scalar's content.
+func (s *source) subtreeEnd(path []*yaml.Node) int {
+	end := s.lines()
+	for i := len(path) - 1; i > 0; i-- {
+		parent, node := path[i-1], path[i]
+		if j := indexOf(parent.Content, node); j >= 0 && j+1 < len(parent.Content) {
+			end = parent.Content[j+1].Line - 1
+			break
+		}
+	}
+	node := path[len(path)-1]
+	last := lastDescendant(node)
+	blockScalar := last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	headerIndent := 0
+	if blockScalar {
+		headerIndent = indentOf(s.line(last.Line))
+	}
+	content := end
+	for content > last.Line {
+		l := s.line(content)
+		switch {
+		case isBlank(l):
+		case isComment(l) && (!blockScalar || indentOf(l) <= headerIndent):
+		case string(l) == "...":
+		default:
+			goto found
+		}
+		content--
+	}
+found:
+	if blockScalar && keepChomping(s.line(last.Line), last) {
+		for content < end && isBlank(s.line(content+1)) {
+			content++
+		}
+	}
+	return content
+}
+
+// keepChomping reports whether a block scalar header ("|+", ">2+", ...) keeps trailing newlines,
+// which makes the blank lines after it part of its value.
+func keepChomping(headerLine []byte, n *yaml.Node) bool {
+	col := 0
+	for i := 1; i < n.Column && col < len(headerLine); i++ {
+		_, size := utf8.DecodeRune(headerLine[col:])
+		col += size
+	}
+	h := headerLine[col:]
+	for i := 1; i < len(h) && h[i] != ' ' && h[i] != '#'; i++ {
+		if h[i] == '+' {
+			return true
+		}
+	}
+	return false
+}
+
+func lastDescendant(n *yaml.Node) *yaml.Node {
+	for (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) > 0 {
+		n = n.Content[len(n.Content)-1]
+	}
+	return n
+}
+
+func indexOf(nodes []*yaml.Node, n *yaml.Node) int {
+	for i, c := range nodes {
+		if c == n {
+			return i
+		}
+	}
+	return -1
+}
+
+type splice struct {
+	start, end int
+	text       string
+}
+
+// applyText turns edits into splices on the original bytes. ok is false when an edit touches
+// a layout this splicer does not handle; the caller then re-encodes the document.
+func (s *source) applyText(edits []edit) (out []byte, ok bool) {
+	var splices []splice
+	for _, e := range edits {
+		sp, ok := s.spliceFor(e)
+		if !ok {
+			return nil, false
+		}
+		splices = append(splices, sp...)
+	}
+	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
+	var b bytes.Buffer
+	b.Grow(len(s.src) + 2048)
+	pos := 0
+	for _, sp := range splices {
+		if sp.start < pos {
+			return nil, false // overlapping edits: let the encoder handle it
+		}
+		b.Write(s.src[pos:sp.start])
+		b.WriteString(sp.text)
+		pos = sp.end
+	}
+	b.Write(s.src[pos:])
+	return b.Bytes(), true
+}
+
+func (s *source) spliceFor(e edit) ([]splice, bool) {
+	target := e.path[len(e.path)-1]
+	if target.Style&yaml.FlowStyle != 0 {
+		return s.flowSplice(e)
+	}
+	switch e.op {
+	case opAddKey:
+		if len(target.Content) == 0 {
+			return nil, false
+		}
+		col := target.Content[0].Column - 1
+		if indentOf(s.line(target.Content[0].Line)) != col && s.dashColumn(target) < 0 {
+			return nil, false // the first key shares its line with something other than "- "
+		}
+		at := s.insertAfter(s.subtreeEnd(e.path))
+		return []splice{{at.offset, at.offset, at.prefix + s.renderKey(col, e.key, e.value)}}, true
+	case opSetValue:
+		i := keyIndex(target, e.key)
+		k, old := target.Content[i], target.Content[i+1]
+		if indentOf(s.line(k.Line)) != k.Column-1 && s.dashColumn(target) < 0 {
+			return nil, false
+		}
+		if isNull(old) {
+			return s.replaceNull(k, old, e.value)
+		}
+		return s.replaceScalar(old, e.value)
+	case opSpliceSeq:
+		return s.seqSplice(e, target)
+	}
+	return nil, false
+}
+
+type insertion struct {
+	offset int
+	prefix string // a line break when the insertion follows a last line without one
+}
+
+func (s *source) insertAfter(line int) insertion {
+	off := s.lineEnd(line)
+	if off == len(s.src) && len(s.src) > 0 && s.src[len(s.src)-1] != '\n' {
+		return insertion{off, s.eol}
+	}
+	return insertion{off, ""}
+}
+
+// replaceNull writes a block value under a key whose value is empty or an explicit null.
+func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node) ([]splice, bool) {
+	col := k.Column - 1
+	var out []splice
+	if old.Line == k.Line {
+		off := s.offset(old)
+		if off < 0 || !bytes.HasPrefix(s.src[off:], []byte(old.Value)) || old.Value == "" {
+			return nil, false
+		}
+		out = append(out, splice{off, off + len(old.Value), ""})
+	} else if rest := s.afterKey(k); !isBlank(rest) && !isComment(rest) {
+		return nil, false
+	}
+	at := s.insertAfter(k.Line)
+	var b strings.Builder
+	s.renderValue(&b, col, value)
+	return append(out, splice{at.offset, at.offset, at.prefix + b.String()}), true
+}
+
+// afterKey returns what follows "key:" on the key's line.
+func (s *source) afterKey(k *yaml.Node) []byte {
+	line := s.line(k.Line)
+	off := s.offset(k) - s.lineStart[k.Line-1]
+	if i := bytes.IndexByte(line[off:], ':'); i >= 0 {
+		return line[off+i+1:]
+	}
+	return nil
+}
+
+// replaceScalar swaps a single-line plain or double-quoted scalar for another.
+func (s *source) replaceScalar(old, value *yaml.Node) ([]splice, bool) {
+	off := s.offset(old)
+	if off < 0 || value.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	var raw string
+	switch old.Style {
+	case 0:
+		raw = old.Value
+	case yaml.DoubleQuotedStyle:
+		raw = quote(old.Value)
+	default:
+		return nil, false
+	}
+	if !bytes.HasPrefix(s.src[off:], []byte(raw)) || strings.ContainsAny(raw, "\n") {
+		return nil, false
+	}
+	return []splice{{off, off + len(raw), scalarText(value)}}, true
+}
+
+// seqSplice removes our earlier entries from a block sequence and writes the new ones where the
+// first of them stood, or after the last item.
+func (s *source) seqSplice(e edit, seq *yaml.Node) ([]splice, bool) {
+	if len(seq.Content) == 0 {
+		return nil, false
+	}
+	dash := s.dashColumn(seq.Content[0])
+	if dash < 0 || seq.Content[0].Kind != yaml.MappingNode {
+		return nil, false
+	}
+	offsetInItem := seq.Content[0].Column - 1 - dash
+	var b strings.Builder
+	for _, item := range e.items {
+		s.renderSeqItem(&b, dash, offsetInItem, item)
+	}
+	text := b.String()
+	var out []splice
+	for k, i := range e.remove {
+		item := seq.Content[i]
+		if s.dashColumn(item) != dash {
+			return nil, false
+		}
+		start := s.lineStart[item.Line-1]
+		end := s.lineEnd(s.subtreeEnd(append(clip(e.path), item)))
+		t := ""
+		if k == 0 {
+			t = text
+			if end == len(s.src) && len(s.src) > 0 && s.src[end-1] != '\n' {
+				t = strings.TrimSuffix(t, s.eol)
+			}
+		}
+		out = append(out, splice{start, end, t})
+	}
+	if len(e.remove) == 0 {
+		at := s.insertAfter(s.subtreeEnd(e.path))
+		out = append(out, splice{at.offset, at.offset, at.prefix + text})
+	}
+	return out, true
+}
+
+// renderKey writes "key: value" at col, with a nested block value on the following lines.
+func (s *source) renderKey(col int, key string, value *yaml.Node) string {
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", col))
+	b.WriteString(scalarText(recipe.Scalar(key)))
+	b.WriteString(":")
+	if value.Kind == yaml.ScalarNode {
+		b.WriteString(" ")
+		b.WriteString(scalarText(value))
+		b.WriteString(s.eol)
+		return b.String()
+	}
+	b.WriteString(s.eol)
+	s.renderValue(&b, col, value)
+	return b.String()
+}
+
+// renderValue writes the block lines of a collection that is the value of a key at col.
+func (s *source) renderValue(b *strings.Builder, col int, value *yaml.Node) {
+	switch value.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(value.Content); i += 2 {
+			b.WriteString(s.renderKey(col+s.unit, value.Content[i].Value, value.Content[i+1]))
+		}
+	case yaml.SequenceNode:
+		for _, item := range value.Content {
+			s.renderSeqItem(b, col+s.seqIndent, 2, item)
+		}
+	}
+}
+
+// renderSeqItem writes one block sequence item: "- " at dash, the mapping's keys at
+// dash+offsetInItem.
+func (s *source) renderSeqItem(b *strings.Builder, dash, offsetInItem int, item *yaml.Node) {
+	if item.Kind != yaml.MappingNode {
+		b.WriteString(strings.Repeat(" ", dash) + "- " + scalarText(item) + s.eol)
+		return
+	}
+	var inner strings.Builder
+	s.renderValue(&inner, dash+offsetInItem-s.unit, item)
+	text := inner.String()
+	b.WriteString(strings.Repeat(" ", dash))
+	b.WriteString("-")
+	b.WriteString(strings.Repeat(" ", offsetInItem-1))
+	b.WriteString(text[dash+offsetInItem:])
+}
+
+// scalarText renders a scalar we generated: plain or double-quoted.
+func scalarText(n *yaml.Node) string {
+	if n.Style == yaml.DoubleQuotedStyle {
+		return quote(n.Value)
+	}
+	return n.Value
+}

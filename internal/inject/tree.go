@@ -1,0 +1,65 @@
+package inject
+
+import (
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
+)
+
+// applyTree performs edits on the tree in place. Edits never overlap: each targets a distinct
+// container of one resource.
+func applyTree(edits []edit) {
+	for _, e := range edits {
+		target := e.path[len(e.path)-1]
+		switch e.op {
+		case opAddKey:
+			target.Content = append(target.Content, recipe.Scalar(e.key), e.value)
+		case opSetValue:
+			target.Content[keyIndex(target, e.key)+1] = e.value
+		case opSpliceSeq:
+			removed := map[int]bool{}
+			for _, i := range e.remove {
+				removed[i] = true
+			}
+			var out []*yaml.Node
+			for i, item := range target.Content {
+				if i == e.at {
+					out = append(out, e.items...)
+				}
+				if !removed[i] {
+					out = append(out, item)
+				}
+			}
+			if e.at == len(target.Content) {
+				out = append(out, e.items...)
+			}
+			target.Content = out
+		}
+	}
+}
+
+// equalNodes compares two trees by meaning as YAML sees it: kinds, resolved tags, values and
+// order. Styles, comments and positions are ignored; aliases compare by anchor name.
+func equalNodes(a, b *yaml.Node) bool {
+	if a.Kind != b.Kind || len(a.Content) != len(b.Content) {
+		return false
+	}
+	switch a.Kind {
+	case yaml.ScalarNode:
+		if a.ShortTag() != b.ShortTag() || a.Value != b.Value {
+			return false
+		}
+	case yaml.AliasNode:
+		return a.Value == b.Value
+	case yaml.MappingNode, yaml.SequenceNode:
+		if a.Anchor != b.Anchor {
+			return false
+		}
+	}
+	for i := range a.Content {
+		if !equalNodes(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,321 @@
+// Package config is the one configuration object of argo-metrics-gen. The same document is
+// read as `--config FILE` and as a Kustomize/kpt functionConfig, so a team keeps a single file
+// that drives the CLI, the KRM function, lint and the chart's generated template alike.
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+const (
+	// APIVersion and Kind identify the configuration object.
+	APIVersion = "argo-metrics-gen.io/v1alpha1"
+	Kind       = "ArgoMetricsConfig"
+
+	// AnnotationPrefix is the prefix of every annotation the tool reads or writes.
+	AnnotationPrefix = "argo-metrics-gen.io/"
+	// AnnotationInject set to "false" on a resource opts it out.
+	AnnotationInject = AnnotationPrefix + "inject"
+	// AnnotationLabels overrides values of declared static labels for one resource:
+	// "team=payments,tier=gold".
+	AnnotationLabels = AnnotationPrefix + "labels"
+	// AnnotationManaged records which metric names the tool wrote, so a config change can
+	// replace them in place instead of colliding with them as if a user had written them.
+	AnnotationManaged = AnnotationPrefix + "managed-metrics"
+)
+
+// Argo kinds the injector understands. CronWorkflow is the default target.
+const (
+	KindCronWorkflow            = "CronWorkflow"
+	KindWorkflow                = "Workflow"
+	KindWorkflowTemplate        = "WorkflowTemplate"
+	KindClusterWorkflowTemplate = "ClusterWorkflowTemplate"
+)
+
+// SupportedKinds lists the kinds that may appear in spec.kinds.
+var SupportedKinds = []string{KindCronWorkflow, KindWorkflow, KindWorkflowTemplate, KindClusterWorkflowTemplate}
+
+// Config is the ArgoMetricsConfig object.
+type Config struct {
+	APIVersion string   `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string   `json:"kind" yaml:"kind"`
+	Metadata   Metadata `json:"metadata,omitempty" yaml:"metadata,omitempty"`
+	Spec       Spec     `json:"spec,omitempty" yaml:"spec,omitempty"`
+}
+
+// Metadata is the part of ObjectMeta a function config carries (Kustomize needs a name and
+// reads the function annotation).
+type Metadata struct {
+	Name        string            `json:"name,omitempty" yaml:"name,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
+}
+
+// Spec holds every setting; the zero value means "defaults".
+type Spec struct {
+	// Metrics names and documents the metrics that are injected.
+	Metrics Metrics `json:"metrics,omitempty" yaml:"metrics,omitempty"`
+	// Labels decides the label keys every injected metric carries.
+	Labels Labels `json:"labels,omitempty" yaml:"labels,omitempty"`
+	// Kinds lists the Argo kinds to treat; default [CronWorkflow].
+	Kinds []string `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+	// Selector narrows the resources that are treated.
+	Selector Selector `json:"selector,omitempty" yaml:"selector,omitempty"`
+	// TakeOver replaces user metrics that reuse one of our names instead of failing.
+	TakeOver bool `json:"takeOver,omitempty" yaml:"takeOver,omitempty"`
+}
+
+// Metrics configures each injected metric.
+type Metrics struct {
+	ExitCode    Metric `json:"exitCode,omitempty" yaml:"exitCode,omitempty"`
+	Duration    Metric `json:"duration,omitempty" yaml:"duration,omitempty"`
+	LastSuccess Metric `json:"lastSuccess,omitempty" yaml:"lastSuccess,omitempty"`
+}
+
+// Metric is the name (without Argo's argo_workflows_ prefix) and help of one metric.
+type Metric struct {
+	// Enabled defaults to true; exitCode cannot be disabled.
+	Enabled *bool  `json:"enabled,omitempty" yaml:"enabled,omitempty"`
+	Name    string `json:"name,omitempty" yaml:"name,omitempty"`
+	Help    string `json:"help,omitempty" yaml:"help,omitempty"`
+}
+
+// Labels configures label keys. Every metric gets the same key set: Argo's controller refuses
+// a metric name whose label keys differ between workflows.
+type Labels struct {
+	// Namespace is the key of the label valued {{workflow.namespace}}.
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	// Name is the key of the label holding the resource's own name, baked in statically.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	// Static declares extra labels with their default values; a resource may override a
+	// value (never add a key) with the argo-metrics-gen.io/labels annotation.
+	Static map[string]string `json:"static,omitempty" yaml:"static,omitempty"`
+}
+
+// Selector narrows which resources are treated. Empty fields select everything.
+type Selector struct {
+	// Namespaces selects resources whose metadata.namespace is listed.
+	Namespaces []string `json:"namespaces,omitempty" yaml:"namespaces,omitempty"`
+	// LabelSelector is a Kubernetes label selector string, e.g. "team=data,tier!=dev".
+	LabelSelector string `json:"labelSelector,omitempty" yaml:"labelSelector,omitempty"`
+}
+
+// Defaults of the zero configuration.
+const (
+	DefaultExitCodeName    = "exit_code"
+	DefaultDurationName    = "duration"
+	DefaultLastSuccessName = "last_success_timestamp"
+	DefaultExitCodeHelp    = "1 if the last run of the job ended Failed or Error, 0 if it Succeeded"
+	DefaultDurationHelp    = "Duration of the last run of the job in seconds"
+	DefaultLastSuccessHelp = "Creation time (Unix seconds) of the last run of the job that Succeeded"
+	DefaultNamespaceLabel  = "namespace"
+	DefaultNameLabel       = "cronworkflow"
+)
+
+// Default returns the zero configuration with every default filled in.
+func Default() *Config {
+	c := &Config{APIVersion: APIVersion, Kind: Kind}
+	if err := c.Complete(); err != nil {
+		panic(err) // the defaults are constants; failing here is a programming error
+	}
+	return c
+}
+
+var (
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	// labelKeyRE is Prometheus' label-name syntax; keys starting "__" are reserved.
+	labelKeyRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// Complete fills defaults and validates the result. Field paths in errors are the YAML
+// paths a user writes.
+func (c *Config) Complete() error {
+	if c.APIVersion != APIVersion {
+		return fmt.Errorf("apiVersion: must be %q, got %q", APIVersion, c.APIVersion)
+	}
+	if c.Kind != Kind {
+		return fmt.Errorf("kind: must be %q, got %q", Kind, c.Kind)
+	}
+	s := &c.Spec
+	completeMetric(&s.Metrics.ExitCode, DefaultExitCodeName, DefaultExitCodeHelp)
+	completeMetric(&s.Metrics.Duration, DefaultDurationName, DefaultDurationHelp)
+	completeMetric(&s.Metrics.LastSuccess, DefaultLastSuccessName, DefaultLastSuccessHelp)
+	if !*s.Metrics.ExitCode.Enabled {
+		return fmt.Errorf("spec.metrics.exitCode.enabled: exit_code is the core metric and cannot be disabled")
+	}
+	seen := map[string]string{}
+	for _, m := range []struct {
+		path string
+		m    Metric
+	}{{"exitCode", s.Metrics.ExitCode}, {"duration", s.Metrics.Duration}, {"lastSuccess", s.Metrics.LastSuccess}} {
+		if !metricNameRE.MatchString(m.m.Name) {
+			return fmt.Errorf("spec.metrics.%s.name: %q is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*)", m.path, m.m.Name)
+		}
+		if strings.TrimSpace(m.m.Help) == "" {
+			return fmt.Errorf("spec.metrics.%s.help: must not be blank (Argo refuses metrics without help)", m.path)
+		}
+		if *m.m.Enabled {
+			if other, dup := seen[m.m.Name]; dup {
+				return fmt.Errorf("spec.metrics.%s.name: %q is already the name of spec.metrics.%s", m.path, m.m.Name, other)
+			}
+			seen[m.m.Name] = m.path
+		}
+	}
+
+	if s.Labels.Namespace == "" {
+		s.Labels.Namespace = DefaultNamespaceLabel
+	}
+	if s.Labels.Name == "" {
+		s.Labels.Name = DefaultNameLabel
+	}
+	keys := map[string]string{}
+	for _, k := range []struct{ path, key string }{{"spec.labels.namespace", s.Labels.Namespace}, {"spec.labels.name", s.Labels.Name}} {
+		if err := checkLabelKey(k.path, k.key, keys); err != nil {
+			return err
+		}
+	}
+	for _, k := range sortedKeys(s.Labels.Static) {
+		path := "spec.labels.static." + k
+		if err := checkLabelKey(path, k, keys); err != nil {
+			return err
+		}
+		if err := checkStaticValue(path, s.Labels.Static[k]); err != nil {
+			return err
+		}
+	}
+
+	if len(s.Kinds) == 0 {
+		s.Kinds = []string{KindCronWorkflow}
+	}
+	seenKind := map[string]bool{}
+	for i, k := range s.Kinds {
+		if !isSupportedKind(k) {
+			return fmt.Errorf("spec.kinds[%d]: %q is not one of %s", i, k, strings.Join(SupportedKinds, ", "))
+		}
+		if seenKind[k] {
+			return fmt.Errorf("spec.kinds[%d]: %q is listed twice", i, k)
+		}
+		seenKind[k] = true
+	}
+	if _, err := labels.Parse(s.Selector.LabelSelector); err != nil {
+		return fmt.Errorf("spec.selector.labelSelector: %v", err)
+	}
+	return nil
+}
+
+func completeMetric(m *Metric, name, help string) {
+	if m.Enabled == nil {
+		t := true
+		m.Enabled = &t
+	}
+	if m.Name == "" {
+		m.Name = name
+	}
+	if m.Help == "" {
+		m.Help = help
+	}
+}
+
+func checkLabelKey(path, key string, seen map[string]string) error {
+	if !labelKeyRE.MatchString(key) || strings.HasPrefix(key, "__") {
+		return fmt.Errorf("%s: %q is not a valid label key (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", path, key)
+	}
+	if other, dup := seen[key]; dup {
+		return fmt.Errorf("%s: label key %q is already used by %s", path, key, other)
+	}
+	seen[key] = path
+	return nil
+}
+
+// checkStaticValue refuses values Argo would template or reject: metric label values must be
+// non-empty and a static value must not pull in a per-run variable.
+func checkStaticValue(path, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%s: label value must not be empty (Argo drops metrics with empty label values)", path)
+	}
+	if strings.Contains(v, "{{") {
+		return fmt.Errorf("%s: label value %q must be static; template variables would create a series per run", path, v)
+	}
+	return nil
+}
+
+func isSupportedKind(k string) bool {
+	for _, s := range SupportedKinds {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Treats reports whether kind is one of the configured kinds.
+func (c *Config) Treats(kind string) bool {
+	for _, k := range c.Spec.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Selects reports whether a resource with this namespace and these labels is selected.
+func (c *Config) Selects(namespace string, resourceLabels map[string]string) bool {
+	if ns := c.Spec.Selector.Namespaces; len(ns) > 0 {
+		found := false
+		for _, n := range ns {
+			found = found || n == namespace
+		}
+		if !found {
+			return false
+		}
+	}
+	sel, err := labels.Parse(c.Spec.Selector.LabelSelector)
+	if err != nil { // Complete already refused it
+		return false
+	}
+	return sel.Matches(labels.Set(resourceLabels))
+}
+
+// StaticLabels returns the declared static labels with a resource's annotation overrides
+// applied. An override of an undeclared key is an error: it would change the label-key set
+// of the metric for one workflow only, which the controller refuses.
+func (c *Config) StaticLabels(annotation string) (map[string]string, error) {
+	out := make(map[string]string, len(c.Spec.Labels.Static))
+	for k, v := range c.Spec.Labels.Static {
+		out[k] = v
+	}
+	if strings.TrimSpace(annotation) == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(annotation, ",") {
+		pair = strings.TrimSpace(pair)
+		k, v, ok := strings.Cut(pair, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok {
+			return nil, fmt.Errorf("annotation %s: %q is not key=value", AnnotationLabels, pair)
+		}
+		if _, declared := c.Spec.Labels.Static[k]; !declared {
+			return nil, fmt.Errorf("annotation %s: label %q is not declared in spec.labels.static of the config (declared: %s); every job must carry the same label keys",
+				AnnotationLabels, k, strings.Join(sortedKeys(c.Spec.Labels.Static), ", "))
+		}
+		if err := checkStaticValue("annotation "+AnnotationLabels+": "+k, v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

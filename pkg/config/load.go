@@ -1,0 +1,211 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// LoadFile reads a configuration file; errors are prefixed with the file name.
+func LoadFile(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", path, err)
+	}
+	return c, nil
+}
+
+// Parse reads a configuration document. Errors start with "LINE: " so callers can prefix a
+// file name ("config.yaml:LINE: field: problem").
+func Parse(data []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("1: empty configuration")
+		}
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%d: configuration must be a single document", max(extra.Line, 1))
+	}
+	return FromNode(&doc)
+}
+
+// FromNode reads a configuration from a parsed node (a document or its root mapping), as a
+// KRM function receives it in functionConfig.
+func FromNode(n *yaml.Node) (*Config, error) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if err := checkShape(n, reflect.TypeOf(Config{}), ""); err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := n.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%d: %v", n.Line, err)
+	}
+	if err := c.Complete(); err != nil {
+		return nil, fmt.Errorf("%d: %w", lineOf(n, err), err)
+	}
+	return &c, nil
+}
+
+// lineOf finds the line of the field an error from Complete names, falling back to the
+// document's first line.
+func lineOf(root *yaml.Node, err error) int {
+	path, _, _ := strings.Cut(err.Error(), ":")
+	n := root
+	for _, part := range strings.Split(path, ".") {
+		idx := -1
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			fmt.Sscanf(part[i:], "[%d]", &idx)
+			part = part[:i]
+		}
+		next := mappingValue(n, part)
+		if next == nil {
+			break
+		}
+		n = next
+		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			n = n.Content[idx]
+		}
+	}
+	return n.Line
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// checkShape walks the YAML alongside the Go type and refuses unknown fields, duplicate keys
+// and wrong types, naming the field path and line.
+func checkShape(n *yaml.Node, t reflect.Type, path string) error {
+	at := func(format string, args ...any) error {
+		name := path
+		if name == "" {
+			name = "(root)"
+		}
+		return fmt.Errorf("%d: %s: %s", n.Line, name, fmt.Sprintf(format, args...))
+	}
+	if n.Kind == yaml.AliasNode {
+		return at("aliases are not supported in the configuration")
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil // an empty field means "default"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return at("expected a mapping, got %s", describe(n))
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			fields[name] = f.Type
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := join(path, k.Value)
+			ft, ok := fields[k.Value]
+			if !ok {
+				return fmt.Errorf("%d: %s: unknown field (known fields: %s)", k.Line, child, strings.Join(sortedFieldNames(fields), ", "))
+			}
+			if seen[k.Value] {
+				return fmt.Errorf("%d: %s: duplicate field", k.Line, child)
+			}
+			seen[k.Value] = true
+			if err := checkShape(v, ft, child); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return at("expected a mapping, got %s", describe(n))
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if seen[k.Value] {
+				return fmt.Errorf("%d: %s: duplicate key", k.Line, join(path, k.Value))
+			}
+			seen[k.Value] = true
+			if err := checkShape(v, t.Elem(), join(path, k.Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return at("expected a list, got %s", describe(n))
+		}
+		for i, item := range n.Content {
+			if err := checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+			return at("expected a string, got %s", describe(n))
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			return at("expected true or false, got %s", describe(n))
+		}
+	default:
+		return at("unsupported field type %s", t)
+	}
+	return nil
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%s %q", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+	}
+	return "an alias"
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func sortedFieldNames(m map[string]reflect.Type) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

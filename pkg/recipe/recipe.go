@@ -1,0 +1,136 @@
+// Package recipe builds the monitoring metric block for one Argo resource. It is the single
+// definition of what argo-metrics-gen injects; inject, lint and the chart's generated Helm
+// template all render from it.
+package recipe
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+)
+
+// Argo template expressions used by the recipe. Only workflow-level variables that exist when
+// the workflow completes are used: never {{exitCode}} (pod nodes only) nor any per-run value in
+// a label.
+const (
+	WhenSucceeded    = "{{status}} == Succeeded"
+	WhenNotSucceeded = "{{status}} != Succeeded"
+	NamespaceValue   = "{{workflow.namespace}}"
+	DurationValue    = "{{workflow.duration}}"
+	CreationSeconds  = "{{workflow.creationTimestamp.s}}"
+)
+
+// Label is one metric label.
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Gauge is the only metric type the recipe uses.
+type Gauge struct {
+	Value string `json:"value"`
+}
+
+// Metric mirrors Argo's Prometheus metric spec (wfv1.Prometheus) for the fields we emit, in the
+// key order we write them.
+type Metric struct {
+	Name   string  `json:"name"`
+	Help   string  `json:"help"`
+	Labels []Label `json:"labels"`
+	When   string  `json:"when,omitempty"`
+	Gauge  Gauge   `json:"gauge"`
+}
+
+// Build returns the metrics for a resource called name (its identity label value) with the
+// given static labels (declared keys with their resolved values).
+func Build(c *config.Config, name string, static map[string]string) []Metric {
+	labels := []Label{
+		{Key: c.Spec.Labels.Namespace, Value: NamespaceValue},
+		{Key: c.Spec.Labels.Name, Value: name},
+	}
+	keys := make([]string, 0, len(static))
+	for k := range static {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		labels = append(labels, Label{Key: k, Value: static[k]})
+	}
+
+	m := c.Spec.Metrics
+	out := []Metric{
+		{Name: m.ExitCode.Name, Help: m.ExitCode.Help, Labels: labels, When: WhenSucceeded, Gauge: Gauge{Value: "0"}},
+		{Name: m.ExitCode.Name, Help: m.ExitCode.Help, Labels: labels, When: WhenNotSucceeded, Gauge: Gauge{Value: "1"}},
+	}
+	if *m.Duration.Enabled {
+		out = append(out, Metric{Name: m.Duration.Name, Help: m.Duration.Help, Labels: labels, Gauge: Gauge{Value: DurationValue}})
+	}
+	if *m.LastSuccess.Enabled {
+		out = append(out, Metric{Name: m.LastSuccess.Name, Help: m.LastSuccess.Help, Labels: labels, When: WhenSucceeded, Gauge: Gauge{Value: CreationSeconds}})
+	}
+	return out
+}
+
+// Names returns the distinct metric names in order of first appearance.
+func Names(ms []Metric) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if !seen[m.Name] {
+			seen[m.Name] = true
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// Node renders a metric as a YAML mapping node. Scalars that YAML would not read back as the
+// same string are double-quoted, everything else is plain, so output is stable and readable.
+func (m Metric) Node() *yaml.Node {
+	labels := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	for _, l := range m.Labels {
+		labels.Content = append(labels.Content, mapping("key", Scalar(l.Key), "value", Scalar(l.Value)))
+	}
+	pairs := []any{"name", Scalar(m.Name), "help", Scalar(m.Help), "labels", labels}
+	if m.When != "" {
+		pairs = append(pairs, "when", Scalar(m.When))
+	}
+	pairs = append(pairs, "gauge", mapping("value", Scalar(m.Gauge.Value)))
+	return mapping(pairs...)
+}
+
+// Nodes renders a list of metrics.
+func Nodes(ms []Metric) []*yaml.Node {
+	out := make([]*yaml.Node, len(ms))
+	for i, m := range ms {
+		out[i] = m.Node()
+	}
+	return out
+}
+
+func mapping(pairs ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; i < len(pairs); i += 2 {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: pairs[i].(string)}, pairs[i+1].(*yaml.Node))
+	}
+	return n
+}
+
+var plainSafe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)
+
+// yaml11Words are read as booleans or null by YAML 1.1 parsers (kubectl's included): quote them.
+var yaml11Words = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true,
+	"true": true, "false": true, "null": true, "~": true}
+
+// Scalar returns a string scalar node, plain when that is unambiguous, double-quoted otherwise.
+func Scalar(v string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	if !plainSafe.MatchString(v) || yaml11Words[strings.ToLower(v)] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
