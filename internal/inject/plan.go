@@ -78,9 +78,9 @@ func (e *Error) Error() string {
 type op int
 
 const (
-	opAddKey       op = iota // append Key: Value to the mapping at the end of path
-	opSetValue               // replace the value of Key in the mapping at the end of path
-	opSpliceSeq              // remove items Remove from the sequence at the end of path, insert Items at At
+	opAddKey    op = iota // append Key: Value to the mapping at the end of path
+	opSetValue            // replace the value of Key in the mapping at the end of path
+	opSpliceSeq           // remove items Remove from the sequence at the end of path, insert Items at At
 )
 
 // edit is one change, expressed against the original tree. path runs from the document's
