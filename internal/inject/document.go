@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -72,6 +73,17 @@ func parseDocument(src []byte) (*yaml.Node, error) {
 	if bytes.IndexByte(src, 0) >= 0 {
 		return nil, &Error{Line: lineOfByte(src, bytes.IndexByte(src, 0)), Msg: "NUL byte in input: not a YAML text"}
 	}
+	if !utf8.Valid(src) {
+		off := 0
+		for off < len(src) {
+			r, size := utf8.DecodeRune(src[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		return nil, &Error{Line: lineOfByte(src, off), Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): YAML must be UTF-8 text", src[off])}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -88,6 +100,13 @@ func parseDocument(src []byte) (*yaml.Node, error) {
 		return nil, &Error{Line: extra.Line, Msg: "unexpected second document; separate documents with ---"}
 	}
 	if err := checkDocument(&doc); err != nil {
+		if e, ok := err.(*Error); ok && len(doc.Content) > 0 {
+			root := doc.Content[0]
+			if kind := scalarValue(root, "kind"); kind != "" {
+				md := lookup(root, "metadata")
+				e.Resource = resourceName(kind, scalarValue(md, "namespace"), scalarValue(md, "name"))
+			}
+		}
 		return nil, err
 	}
 	return &doc, nil

@@ -41,6 +41,9 @@ type Report struct {
 func (r Report) Resource() string { return resourceName(r.Kind, r.Namespace, r.Name) }
 
 func resourceName(kind, ns, name string) string {
+	if name == "" {
+		name = "(unnamed)"
+	}
 	if ns == "" {
 		return kind + " " + name
 	}

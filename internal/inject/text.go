@@ -303,7 +303,13 @@ func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node) ([]splice, boo
 		if off < 0 || !bytes.HasPrefix(s.src[off:], []byte(old.Value)) || old.Value == "" {
 			return nil, false
 		}
-		out = append(out, splice{off, off + len(old.Value), ""})
+		start, end := off, off+len(old.Value)
+		if isBlank(s.src[end:s.lineEnd(k.Line)]) { // drop the space before a token that ends the line
+			for start > s.lineStart[k.Line-1] && s.src[start-1] == ' ' {
+				start--
+			}
+		}
+		out = append(out, splice{start, end, ""})
 	} else if rest := s.afterKey(k); !isBlank(rest) && !isComment(rest) {
 		return nil, false
 	}

@@ -300,8 +300,12 @@ func (c *Config) StaticLabels(annotation string) (map[string]string, error) {
 			return nil, fmt.Errorf("annotation %s: %q is not key=value", AnnotationLabels, pair)
 		}
 		if _, declared := c.Spec.Labels.Static[k]; !declared {
-			return nil, fmt.Errorf("annotation %s: label %q is not declared in spec.labels.static of the config (declared: %s); every job must carry the same label keys",
-				AnnotationLabels, k, strings.Join(sortedKeys(c.Spec.Labels.Static), ", "))
+			known := "none are declared"
+			if len(c.Spec.Labels.Static) > 0 {
+				known = "declared: " + strings.Join(sortedKeys(c.Spec.Labels.Static), ", ")
+			}
+			return nil, fmt.Errorf("annotation %s: label %q is not declared in spec.labels.static of the config (%s); every job must carry the same label keys",
+				AnnotationLabels, k, known)
 		}
 		if err := checkStaticValue("annotation "+AnnotationLabels+": "+k, v); err != nil {
 			return nil, err
