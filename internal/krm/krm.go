@@ -1,0 +1,107 @@
+// Package krm is argo-metrics-gen as a Kustomize/kpt KRM function: ResourceList in,
+// ResourceList out, every item returned, results saying what changed.
+package krm
+
+import (
+	"errors"
+	"fmt"
+
+	yaml "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+)
+
+// Processor returns the KRM function: it reads its ArgoMetricsConfig from functionConfig (an
+// empty one means defaults), plans every item before changing any, and reports each change as
+// an info result.
+func Processor() framework.ResourceListProcessor {
+	return framework.ResourceListProcessorFunc(process)
+}
+
+func process(rl *framework.ResourceList) error {
+	cfg := config.Default()
+	if rl.FunctionConfig != nil && rl.FunctionConfig.YNode().Kind != 0 && len(rl.FunctionConfig.Content()) > 0 {
+		var err error
+		if cfg, err = config.FromNode(rl.FunctionConfig.YNode()); err != nil {
+			return report(rl, fmt.Errorf("functionConfig: line %w", err), nil)
+		}
+	}
+	injector := &inject.Injector{Config: cfg}
+	plans := make([]*inject.Plan, len(rl.Items))
+	for i, item := range rl.Items {
+		doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item.YNode()}}
+		p, err := injector.PlanTree(doc)
+		if err != nil {
+			return report(rl, inFile(err, itemFile(item)), item)
+		}
+		plans[i] = p
+	}
+	for i, p := range plans {
+		p.Apply()
+		for _, rep := range p.Reports {
+			if rep.Action == inject.Unchanged {
+				continue
+			}
+			msg := fmt.Sprintf("%s: %s", rep.Resource(), rep.Action)
+			if rep.Reason != "" {
+				msg += " (" + rep.Reason + ")"
+			}
+			rl.Results = append(rl.Results, &framework.Result{
+				Message:     msg,
+				Severity:    framework.Info,
+				ResourceRef: resourceRef(rl.Items[i]),
+				File:        fileRef(rl.Items[i]),
+			})
+		}
+	}
+	return nil
+}
+
+// report turns an error into an error-severity result; returning it makes the function exit
+// non-zero, which is the only way a KRM function fails a Kustomize build.
+func report(rl *framework.ResourceList, err error, item *kyaml.RNode) error {
+	r := &framework.Result{Message: err.Error(), Severity: framework.Error}
+	if item != nil {
+		r.ResourceRef, r.File = resourceRef(item), fileRef(item)
+	}
+	rl.Results = append(rl.Results, r)
+	return framework.Results{r}
+}
+
+func resourceRef(item *kyaml.RNode) *kyaml.ResourceIdentifier {
+	return &kyaml.ResourceIdentifier{
+		TypeMeta: kyaml.TypeMeta{APIVersion: item.GetApiVersion(), Kind: item.GetKind()},
+		NameMeta: kyaml.NameMeta{Name: item.GetName(), Namespace: item.GetNamespace()},
+	}
+}
+
+func itemFile(item *kyaml.RNode) string {
+	p, _, _ := kioutil.GetFileAnnotations(item)
+	return p
+}
+
+func fileRef(item *kyaml.RNode) *framework.File {
+	p, idx, _ := kioutil.GetFileAnnotations(item)
+	if p == "" {
+		return nil
+	}
+	f := &framework.File{Path: p}
+	fmt.Sscanf(idx, "%d", &f.Index)
+	return f
+}
+
+// inFile names the item's source file, when Kustomize or kpt recorded it, in the error. Line
+// numbers are dropped: they count lines of the ResourceList, not of any file the user has.
+func inFile(err error, file string) error {
+	var e *inject.Error
+	if errors.As(err, &e) {
+		c := *e
+		c.File, c.Line = file, 0
+		return &c
+	}
+	return err
+}

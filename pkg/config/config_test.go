@@ -1,0 +1,221 @@
+package config_test
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	sigyaml "sigs.k8s.io/yaml"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+)
+
+const header = "apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: t\n"
+
+// cases feed both the Go loader and the JSON Schema. semantic marks rules only the loader can
+// check (a schema sees neither across fields nor duplicate keys).
+var cases = map[string]struct {
+	doc      string
+	wantErr  string // substring of the loader's error; empty means valid
+	semantic bool
+}{
+	"empty spec":        {doc: header},
+	"null spec":         {doc: header + "spec:\n"},
+	"full":              {doc: header + "spec:\n  metrics:\n    exitCode: {name: job_failed, help: failed}\n    duration: {enabled: false}\n    lastSuccess: {name: ok_ts}\n  labels:\n    namespace: job_namespace\n    name: job\n    static: {team: data}\n  kinds: [CronWorkflow, WorkflowTemplate]\n  selector:\n    namespaces: [a, b]\n    labelSelector: \"team=data,tier!=dev\"\n  takeOver: true\n"},
+	"unknown top field": {doc: header + "specs: {}\n", wantErr: `5: specs: unknown field (known fields: apiVersion, kind, metadata, spec)`},
+	"unknown nested":    {doc: header + "spec:\n  metrics:\n    exitcode: {}\n", wantErr: "7: spec.metrics.exitcode: unknown field (known fields: duration, exitCode, lastSuccess)"},
+	"wrong type bool":   {doc: header + "spec:\n  takeOver: \"yes\"\n", wantErr: `6: spec.takeOver: expected true or false, got str "yes"`},
+	"wrong type list":   {doc: header + "spec:\n  kinds: CronWorkflow\n", wantErr: `6: spec.kinds: expected a list, got str "CronWorkflow"`},
+	"wrong type map":    {doc: header + "spec:\n  labels: [a]\n", wantErr: "6: spec.labels: expected a mapping, got a list"},
+	"wrong apiVersion":  {doc: strings.Replace(header, "v1alpha1", "v1", 1), wantErr: `1: apiVersion: must be "argo-metrics-gen.io/v1alpha1"`},
+	"wrong kind":        {doc: strings.Replace(header, "ArgoMetricsConfig", "Other", 1), wantErr: `kind: must be "ArgoMetricsConfig"`},
+	"bad metric name":   {doc: header + "spec:\n  metrics:\n    duration: {name: \"run-time\"}\n", wantErr: `7: spec.metrics.duration.name: "run-time" is not a valid metric name`},
+	"blank help":        {doc: header + "spec:\n  metrics:\n    duration: {help: \" \"}\n", wantErr: "spec.metrics.duration.help: must not be blank"},
+	"bad label key":     {doc: header + "spec:\n  labels:\n    name: \"job-name\"\n", wantErr: `7: spec.labels.name: "job-name" is not a valid label key`},
+	"reserved key":      {doc: header + "spec:\n  labels:\n    static: {__x: y}\n", wantErr: "spec.labels.static.__x"},
+	"empty static":      {doc: header + "spec:\n  labels:\n    static: {team: \"\"}\n", wantErr: "label value must not be empty"},
+	"templated static":  {doc: header + "spec:\n  labels:\n    static: {run: \"{{workflow.name}}\"}\n", wantErr: "must be static"},
+	"unknown kind":      {doc: header + "spec:\n  kinds: [CronJob]\n", wantErr: `6: spec.kinds[0]: "CronJob" is not one of`},
+	"duplicate kind":    {doc: header + "spec:\n  kinds: [CronWorkflow, CronWorkflow]\n", wantErr: `spec.kinds[1]: "CronWorkflow" is listed twice`},
+	"same names":        {doc: header + "spec:\n  metrics:\n    duration: {name: exit_code}\n", wantErr: `"exit_code" is already the name of spec.metrics.exitCode`, semantic: true},
+	"disabled but same": {doc: header + "spec:\n  metrics:\n    duration: {name: exit_code, enabled: false}\n"},
+	"exit code off":     {doc: header + "spec:\n  metrics:\n    exitCode: {enabled: false}\n", wantErr: "cannot be disabled", semantic: true},
+	"label key clash":   {doc: header + "spec:\n  labels:\n    name: namespace\n", wantErr: `label key "namespace" is already used by spec.labels.namespace`, semantic: true},
+	"bad selector":      {doc: header + "spec:\n  selector:\n    labelSelector: \"a==b==c\"\n", wantErr: "spec.selector.labelSelector", semantic: true},
+	"duplicate field":   {doc: header + "spec:\n  takeOver: true\n  takeOver: false\n", wantErr: "7: spec.takeOver: duplicate field", semantic: true},
+	"two documents":     {doc: header + "---\n" + header, wantErr: "configuration must be a single document"},
+	"not yaml":          {doc: "a: [", wantErr: "did not find expected node content"},
+}
+
+func TestParse(t *testing.T) {
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Parse([]byte(tc.doc))
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "" && err == nil:
+				t.Fatalf("expected error containing %q", tc.wantErr)
+			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
+				t.Fatalf("error %q does not contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Parse([]byte(header))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Spec.Metrics.ExitCode.Name, "exit_code"; got != want {
+		t.Errorf("exit code name %q, want %q", got, want)
+	}
+	if got, want := c.Spec.Labels.Name, "cronworkflow"; got != want {
+		t.Errorf("name label %q, want %q", got, want)
+	}
+	if !reflect.DeepEqual(c.Spec.Kinds, []string{"CronWorkflow"}) {
+		t.Errorf("kinds %v", c.Spec.Kinds)
+	}
+	if !reflect.DeepEqual(c.Spec, config.Default().Spec) {
+		t.Errorf("an empty spec differs from Default()")
+	}
+}
+
+func TestStaticLabels(t *testing.T) {
+	c, err := config.Parse([]byte(header + "spec:\n  labels:\n    static: {team: platform, tier: bronze}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.StaticLabels(" team = payments ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"team": "payments", "tier": "bronze"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v want %v", got, want)
+	}
+	for _, bad := range []string{"owner=x", "team", "team="} {
+		if _, err := c.StaticLabels(bad); err == nil {
+			t.Errorf("%q: expected an error", bad)
+		}
+	}
+}
+
+func TestSelects(t *testing.T) {
+	c, err := config.Parse([]byte(header + "spec:\n  selector:\n    namespaces: [batch]\n    labelSelector: \"tier!=dev\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ns     string
+		labels map[string]string
+		want   bool
+	}{
+		{"batch", nil, true},
+		{"batch", map[string]string{"tier": "dev"}, false},
+		{"other", nil, false},
+		{"", nil, false},
+	} {
+		if got := c.Selects(tc.ns, tc.labels); got != tc.want {
+			t.Errorf("Selects(%q, %v) = %v, want %v", tc.ns, tc.labels, got, tc.want)
+		}
+	}
+}
+
+// TestSchemaAgrees checks that schema/argometricsconfig.schema.json accepts exactly what the
+// loader accepts, except for cross-field rules a schema cannot express.
+func TestSchemaAgrees(t *testing.T) {
+	schema := compileSchema(t)
+	for name, tc := range cases {
+		if name == "two documents" || name == "not yaml" {
+			continue // not a single YAML object: nothing for a schema to judge
+		}
+		t.Run(name, func(t *testing.T) {
+			js, err := sigyaml.YAMLToJSON([]byte(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := jsonschema.UnmarshalJSON(strings.NewReader(string(js)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			schemaErr := schema.Validate(v)
+			wantValid := tc.wantErr == "" || tc.semantic
+			if wantValid && schemaErr != nil {
+				t.Errorf("schema rejects a config the loader accepts: %v", schemaErr)
+			}
+			if !wantValid && schemaErr == nil {
+				t.Errorf("schema accepts a config the loader rejects (%s)", tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestSchemaCoversFields keeps the schema's properties and the Go fields in step.
+func TestSchemaCoversFields(t *testing.T) {
+	raw, err := os.ReadFile("../../schema/argometricsconfig.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	defs := s["$defs"].(map[string]any)
+	var check func(path string, schema map[string]any, typ reflect.Type)
+	check = func(path string, schema map[string]any, typ reflect.Type) {
+		if ref, ok := schema["$ref"].(string); ok {
+			schema = defs[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)
+		}
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct {
+			return
+		}
+		props, _ := schema["properties"].(map[string]any)
+		fields := map[string]bool{}
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			fields[name] = true
+			sub, ok := props[name].(map[string]any)
+			if !ok {
+				t.Errorf("schema lacks %s%s", path, name)
+				continue
+			}
+			check(path+name+".", sub, f.Type)
+		}
+		for name := range props {
+			if !fields[name] {
+				t.Errorf("schema has %s%s, which the Go type does not", path, name)
+			}
+		}
+	}
+	check("", s, reflect.TypeOf(config.Config{}))
+}
+
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("../../schema/argometricsconfig.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
