@@ -50,6 +50,16 @@ func FromNode(n *yaml.Node) (*Config, error) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
+	// Identify the object first: a wrong file is better reported as such than field by field.
+	for _, f := range []struct{ key, want string }{{"apiVersion", APIVersion}, {"kind", Kind}} {
+		if v := mappingValue(n, f.key); v == nil || v.Value != f.want {
+			got, line := "", n.Line
+			if v != nil {
+				got, line = v.Value, v.Line
+			}
+			return nil, fmt.Errorf("%d: %s: must be %q, got %q", line, f.key, f.want, got)
+		}
+	}
 	if err := checkShape(n, reflect.TypeOf(Config{}), ""); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,271 @@
+package main_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var binary string
+
+// TestMain builds the real binary once; every test runs it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "argo-metrics-gen-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "argo-metrics-gen")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building the binary: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type run struct {
+	stdout, stderr string
+	code           int
+}
+
+func runBinary(t *testing.T, stdin []byte, dir string, args ...string) run {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return run{out.String(), errb.String(), code}
+}
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+const golden = "../../internal/inject/testdata/"
+
+func TestPipe(t *testing.T) {
+	input := read(t, golden+"basic/input.yaml")
+	want := string(read(t, golden+"basic/expected.yaml"))
+	for name, args := range map[string][]string{
+		"inject":             {"inject"},
+		"inject -":           {"inject", "-"},
+		"no arguments":       nil, // Helm v3 post-renderer
+		"post-renderer args": {"--config", filepath.Join(t.TempDir(), "missing.yaml")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runBinary(t, input, "", args...)
+			if name == "post-renderer args" {
+				if r.code != 2 || !strings.Contains(r.stderr, "missing.yaml") {
+					t.Fatalf("flags without a command should configure inject: code %d, stderr %q", r.code, r.stderr)
+				}
+				return
+			}
+			if r.code != 0 || r.stdout != want {
+				t.Fatalf("code %d stderr %q\n%s", r.code, r.stderr, r.stdout)
+			}
+			if strings.Contains(r.stdout, "config.kubernetes.io/index") {
+				t.Error("reader annotations leaked into the stream")
+			}
+		})
+	}
+}
+
+func TestPipeWithConfigAsPostRendererArgs(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(cfg, []byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nspec:\n  labels:\n    name: job\n"), 0o644)
+	r := runBinary(t, read(t, golden+"compact-seq/input.yaml"), "", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "- key: job\n") {
+		t.Fatalf("code %d stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+// tree lays out a directory of manifests: nested, mixed extensions, a hidden directory and a
+// file that is not a manifest.
+func tree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"a/job.yaml":        string(read(t, golden+"compact-seq/input.yaml")),
+		"a/b/other.yml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+		"c/job.json":        string(read(t, golden+"json/input.yaml")),
+		"notes.txt":         "kind: CronWorkflow\n",
+		".git/HEAD.yaml":    "kind: CronWorkflow\n",
+		"z/already.yaml":    string(read(t, golden+"four-space/expected.yaml")),
+		"z/executable.yaml": string(read(t, golden+"crlf/input.yaml")),
+	}
+	for p, content := range files {
+		full := filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		mode := os.FileMode(0o644)
+		if strings.Contains(p, "executable") {
+			mode = 0o750
+		}
+		if err := os.WriteFile(full, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestFilesToStdout(t *testing.T) {
+	dir := tree(t)
+	r := runBinary(t, nil, dir, "inject", ".")
+	if r.code != 0 {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	want := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n" + "---\n" +
+		string(read(t, golden+"compact-seq/expected.yaml")) + "---\n" +
+		string(read(t, golden+"json/expected.yaml")) + "---\n" +
+		string(read(t, golden+"four-space/expected.yaml")) + "---\n" +
+		string(read(t, golden+"crlf/expected.yaml"))
+	if r.stdout != want {
+		t.Fatalf("stream differs; got:\n%s", r.stdout)
+	}
+}
+
+func TestInPlaceAndCheck(t *testing.T) {
+	dir := tree(t)
+	before := map[string][]byte{}
+	for _, p := range []string{"a/b/other.yml", "z/already.yaml", "notes.txt"} {
+		before[p] = read(t, filepath.Join(dir, p))
+	}
+	already, _ := os.Stat(filepath.Join(dir, "z/already.yaml"))
+
+	r := runBinary(t, nil, dir, "inject", "--check", ".")
+	if r.code != 1 || r.stdout != "a/job.yaml\nc/job.json\nz/executable.yaml\n" {
+		t.Fatalf("--check: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	r = runBinary(t, nil, dir, "inject", "--in-place", ".")
+	if r.code != 0 || r.stdout != "" {
+		t.Fatalf("--in-place: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for p, want := range map[string]string{
+		"a/job.yaml":        golden + "compact-seq/expected.yaml",
+		"c/job.json":        golden + "json/expected.yaml",
+		"z/executable.yaml": golden + "crlf/expected.yaml",
+	} {
+		if got := read(t, filepath.Join(dir, p)); !bytes.Equal(got, read(t, want)) {
+			t.Errorf("%s not rewritten as expected", p)
+		}
+	}
+	for p, b := range before {
+		if !bytes.Equal(read(t, filepath.Join(dir, p)), b) {
+			t.Errorf("%s changed although it needed no change", p)
+		}
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "z/executable.yaml")); st.Mode().Perm() != 0o750 {
+		t.Errorf("mode not kept: %v", st.Mode())
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "z/already.yaml")); !os.SameFile(st, already) || !st.ModTime().Equal(already.ModTime()) {
+		t.Error("an unchanged file was rewritten")
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, "*/.*tmp*")); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	r = runBinary(t, nil, dir, "inject", "--check", ".")
+	if r.code != 0 || r.stdout != "" {
+		t.Fatalf("--check after --in-place: code %d stdout %q", r.code, r.stdout)
+	}
+}
+
+func TestErrorWritesNothing(t *testing.T) {
+	dir := tree(t)
+	bad := filepath.Join(dir, "z", "zz-broken.yaml")
+	os.WriteFile(bad, read(t, golden+"err-conflict/input.yaml"), 0o644)
+	job := read(t, filepath.Join(dir, "a/job.yaml"))
+
+	for _, args := range [][]string{{"inject", "--in-place", "."}, {"inject", "."}, {"inject", "--check", "."}} {
+		r := runBinary(t, nil, dir, args...)
+		want := "argo-metrics-gen: z/zz-broken.yaml:12: CronWorkflow my-workflow/seed-000: metric \"exit_code\" is already defined"
+		if r.code != 2 || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
+			t.Fatalf("%v: code %d stdout %q stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+		if !bytes.Equal(read(t, filepath.Join(dir, "a/job.yaml")), job) {
+			t.Fatalf("%v: a/job.yaml written although another file failed", args)
+		}
+	}
+	r := runBinary(t, nil, dir, "inject", "--in-place", "--take-over", ".")
+	if r.code != 0 {
+		t.Fatalf("--take-over: code %d %s", r.code, r.stderr)
+	}
+}
+
+func TestSymlinkOutsideTreeRefused(t *testing.T) {
+	outside := t.TempDir()
+	target := filepath.Join(outside, "job.yaml")
+	original := read(t, golden+"compact-seq/input.yaml")
+	os.WriteFile(target, original, 0o644)
+	dir := t.TempDir()
+	os.Symlink(target, filepath.Join(dir, "job.yaml"))
+	r := runBinary(t, nil, dir, "inject", "--in-place", ".")
+	if r.code != 2 || !strings.Contains(r.stderr, "refusing to rewrite a symlink") {
+		t.Fatalf("code %d stderr %q", r.code, r.stderr)
+	}
+	if !bytes.Equal(read(t, target), original) {
+		t.Fatal("the link's target outside the tree was written")
+	}
+}
+
+func TestKRMFunction(t *testing.T) {
+	input := read(t, "../../internal/krm/testdata/kustomize-items/input.yaml")
+	r := runBinary(t, input, "")
+	if r.code != 0 || !strings.Contains(r.stdout, "kind: ResourceList") || !strings.Contains(r.stdout, "message: 'CronWorkflow prd/prd-nightly: injected'") {
+		t.Fatalf("code %d stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "name: params") {
+		t.Error("an item was dropped")
+	}
+	bad := read(t, "../../internal/krm/testdata/conflict-leaves-items/input.yaml")
+	r = runBinary(t, bad, "")
+	if r.code == 0 || !strings.Contains(r.stderr, "cron/legacy.yaml: CronWorkflow legacy: metric \"exit_code\"") {
+		t.Fatalf("conflict: code %d stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown command": {[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		"unknown flag":    {[]string{"inject", "--nope"}, "unknown flag: --nope"},
+		"exclusive":       {[]string{"inject", "--in-place", "--check", "."}, "--in-place and --check are exclusive"},
+		"in-place stdin":  {[]string{"inject", "--in-place"}, "--in-place needs file or directory paths"},
+		"missing path":    {[]string{"inject", "does-not-exist.yaml"}, "does-not-exist.yaml: no such file"},
+		"bad config":      {[]string{"inject", "--config", "../../internal/krm/testdata/bad-config/input.yaml"}, "bad-config/input.yaml:1: apiVersion: must be"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runBinary(t, nil, "", tc.args...)
+			if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("code %d stderr %q, want 2 and %q", r.code, r.stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runBinary(t, nil, "", "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "argo-metrics-gen ") {
+		t.Fatalf("code %d stdout %q", r.code, r.stdout)
+	}
+}
