@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -97,34 +98,33 @@ func runInject(args []string, env Env) int {
 			writes = append(writes, write{target, i})
 		}
 		for _, w := range writes {
-			if err := writeAtomic(w.target, results[w.i].Output, inputs[w.i].mode); err != nil {
+			if err := writeAtomic(w.target, results[w.i].Bytes(), inputs[w.i].mode); err != nil {
 				return fail(env, err)
 			}
 		}
 		return ExitOK
 	}
-	var out bytes.Buffer
+	out := bufio.NewWriterSize(env.Stdout, 1<<16)
+	endsInNewline := true
 	for i, r := range results {
-		joinStream(&out, r.Output, i > 0)
+		if i > 0 && len(r.Pieces) > 0 {
+			if !endsInNewline {
+				out.WriteString("\n")
+			}
+			if !bytes.HasPrefix(r.Pieces[0], []byte("---")) {
+				out.WriteString("---\n") // keep documents of consecutive files apart
+			}
+		}
+		r.WriteTo(out)
+		if n := len(r.Pieces); n > 0 && len(r.Pieces[n-1]) > 0 {
+			last := r.Pieces[n-1]
+			endsInNewline = last[len(last)-1] == '\n'
+		}
 	}
-	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
+	if err := out.Flush(); err != nil {
 		return fail(env, err)
 	}
 	return ExitOK
-}
-
-// joinStream appends one file's documents to a stream, keeping documents of consecutive files
-// apart.
-func joinStream(out *bytes.Buffer, data []byte, separate bool) {
-	if separate && out.Len() > 0 {
-		if !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
-			out.WriteByte('\n')
-		}
-		if !bytes.HasPrefix(data, []byte("---")) {
-			out.WriteString("---\n")
-		}
-	}
-	out.Write(data)
 }
 
 func reason(r inject.Report) string {

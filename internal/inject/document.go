@@ -26,14 +26,14 @@ func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
 	}
 	root := doc.Content[0]
 	s := newSource(src, root)
-	out, ok := s.applyText(edits)
+	r, ok := s.applyText(edits)
 	applyTree(edits)
-	if ok && sameAs(out, doc) {
-		return out, reports, nil
+	if ok && in.verify(r, doc) {
+		return r.out, reports, nil
 	}
 	// The splicer met a layout it does not handle: re-encode the document, keeping comments
 	// and key order, rather than write something that does not read back as intended.
-	out, err = s.encode(doc)
+	out, err := s.encode(doc)
 	if err != nil {
 		return nil, nil, &Error{Line: root.Line, Msg: fmt.Sprintf("cannot write the changed document: %v", err)}
 	}

@@ -1,8 +1,8 @@
 package inject
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -108,7 +108,7 @@ func (s *source) flowSplice(e edit) ([]splice, bool) {
 			if !ok {
 				return nil, false
 			}
-			return []splice{{open, f.close + 1, text}}, true
+			return []splice{plain(open, f.close+1, text)}, true
 		}
 		for _, item := range e.items {
 			entries = append(entries, s.toJSON(item, pretty, entryIndent, unit))
@@ -132,7 +132,7 @@ func (s *source) flowSplice(e edit) ([]splice, bool) {
 		b.WriteString(entry)
 		needComma = true
 	}
-	return []splice{{f.lastSig, f.lastSig, b.String()}}, true
+	return []splice{plain(f.lastSig, f.lastSig, b.String())}, true
 }
 
 func spliceItems(content []*yaml.Node, e edit) []*yaml.Node {
@@ -243,11 +243,31 @@ func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent
 	return false
 }
 
-// quote writes a double-quoted scalar; JSON's escapes are valid YAML escapes.
+// quote writes a double-quoted scalar that is valid both as YAML and as JSON: quotes,
+// backslashes and every character YAML does not allow raw (controls, DEL, C1, U+FFFE/U+FFFF)
+// are escaped.
 func quote(v string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // encoding a string cannot fail
-	return strings.TrimSuffix(b.String(), "\n")
+	var b strings.Builder
+	b.Grow(len(v) + 2)
+	b.WriteByte('"')
+	for _, r := range v {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0xfffe, r == 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }

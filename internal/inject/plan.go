@@ -7,6 +7,7 @@ package inject
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -14,9 +15,10 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
-// Injector plans metric injection for one configuration.
+// Injector plans metric injection for one configuration. It is safe for concurrent use.
 type Injector struct {
 	Config *config.Config
+	shapes sync.Map // generated block shapes already proven to parse as intended (verify.go)
 }
 
 // Action says what happened to one resource.

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"io"
 	"runtime"
 	"sync"
 )
@@ -58,11 +59,32 @@ func isMarker(line []byte, marker string) bool {
 	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
 }
 
-// StreamResult is the outcome of injecting into a whole stream.
+// StreamResult is the outcome of injecting into a whole stream. The output is kept as one
+// piece per document, most of them slices of the input, so a large stream is never copied.
 type StreamResult struct {
-	Output  []byte
+	Pieces  [][]byte
 	Reports []Report
 	Changed bool
+}
+
+// WriteTo writes the output stream.
+func (r *StreamResult) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for _, p := range r.Pieces {
+		m, err := w.Write(p)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Bytes returns the output stream as one slice.
+func (r *StreamResult) Bytes() []byte {
+	var b bytes.Buffer
+	r.WriteTo(&b)
+	return b.Bytes()
 }
 
 // Stream injects into every document of a stream. Documents are processed in parallel and
@@ -106,9 +128,7 @@ func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 	close(next)
 	wg.Wait()
 
-	res := &StreamResult{}
-	var b bytes.Buffer
-	b.Grow(len(data) + len(data)/8)
+	res := &StreamResult{Pieces: make([][]byte, 0, len(results))}
 	for i, r := range results {
 		if r.err != nil {
 			return nil, shiftError(r.err, chunks[i].Line-1)
@@ -120,9 +140,8 @@ func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 		if !bytes.Equal(r.out, chunks[i].Text) {
 			res.Changed = true
 		}
-		b.Write(r.out)
+		res.Pieces = append(res.Pieces, r.out)
 	}
-	res.Output = b.Bytes()
 	return res, nil
 }
 

@@ -217,41 +217,66 @@ func indexOf(nodes []*yaml.Node, n *yaml.Node) int {
 	return -1
 }
 
+// splice replaces src[start:end] with text. probe is what the position check writes instead:
+// the same text, or a one-line stand-in for a generated block (see verify.go).
 type splice struct {
-	start, end int
-	text       string
+	start, end  int
+	text, probe string
+}
+
+func plain(start, end int, text string) splice { return splice{start, end, text, text} }
+
+// generated is a block of lines we wrote, which must parse on its own to want.
+type generated struct {
+	text string
+	want *yaml.Node
+}
+
+// spliced is the result of applying edits to the text.
+type spliced struct {
+	out, probe []byte
+	blocks     []generated
+	inserted   map[*yaml.Node]bool // nodes the probe writes as "~"
+	full       bool                // some edit has no probe: verify out itself
 }
 
 // applyText turns edits into splices on the original bytes. ok is false when an edit touches
 // a layout this splicer does not handle; the caller then re-encodes the document.
-func (s *source) applyText(edits []edit) (out []byte, ok bool) {
+func (s *source) applyText(edits []edit) (*spliced, bool) {
+	r := &spliced{inserted: map[*yaml.Node]bool{}}
 	var splices []splice
 	for _, e := range edits {
-		sp, ok := s.spliceFor(e)
+		sp, ok := s.spliceFor(e, r)
 		if !ok {
 			return nil, false
 		}
 		splices = append(splices, sp...)
 	}
 	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
-	var b bytes.Buffer
-	b.Grow(len(s.src) + 2048)
+	var out, probe bytes.Buffer
+	out.Grow(len(s.src) + 4096)
+	probe.Grow(len(s.src) + 256)
 	pos := 0
 	for _, sp := range splices {
 		if sp.start < pos {
 			return nil, false // overlapping edits: let the encoder handle it
 		}
-		b.Write(s.src[pos:sp.start])
-		b.WriteString(sp.text)
+		out.Write(s.src[pos:sp.start])
+		out.WriteString(sp.text)
+		probe.Write(s.src[pos:sp.start])
+		probe.WriteString(sp.probe)
 		pos = sp.end
 	}
-	b.Write(s.src[pos:])
-	return b.Bytes(), true
+	out.Write(s.src[pos:])
+	probe.Write(s.src[pos:])
+	r.out, r.probe = out.Bytes(), probe.Bytes()
+	return r, true
 }
 
-func (s *source) spliceFor(e edit) ([]splice, bool) {
+func (s *source) spliceFor(e edit, r *spliced) ([]splice, bool) {
 	target := e.path[len(e.path)-1]
 	if target.Style&yaml.FlowStyle != 0 {
+		r.full = true
 		return s.flowSplice(e)
 	}
 	switch e.op {
@@ -264,7 +289,14 @@ func (s *source) spliceFor(e edit) ([]splice, bool) {
 			return nil, false // the first key shares its line with something other than "- "
 		}
 		at := s.insertAfter(s.subtreeEnd(e.path))
-		return []splice{{at.offset, at.offset, at.prefix + s.renderKey(col, e.key, e.value)}}, true
+		text := s.renderKey(col, e.key, e.value)
+		if e.value.Kind == yaml.ScalarNode {
+			return []splice{plain(at.offset, at.offset, at.prefix+text)}, true
+		}
+		r.inserted[e.value] = true
+		r.blocks = append(r.blocks, generated{text, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar(e.key), e.value}}})
+		probe := strings.Repeat(" ", col) + scalarText(recipe.Scalar(e.key)) + ": ~" + s.eol
+		return []splice{{at.offset, at.offset, at.prefix + text, at.prefix + probe}}, true
 	case opSetValue:
 		i := keyIndex(target, e.key)
 		k, old := target.Content[i], target.Content[i+1]
@@ -272,11 +304,11 @@ func (s *source) spliceFor(e edit) ([]splice, bool) {
 			return nil, false
 		}
 		if isNull(old) {
-			return s.replaceNull(k, old, e.value)
+			return s.replaceNull(k, old, e.value, r)
 		}
 		return s.replaceScalar(old, e.value)
 	case opSpliceSeq:
-		return s.seqSplice(e, target)
+		return s.seqSplice(e, target, r)
 	}
 	return nil, false
 }
@@ -295,7 +327,7 @@ func (s *source) insertAfter(line int) insertion {
 }
 
 // replaceNull writes a block value under a key whose value is empty or an explicit null.
-func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node) ([]splice, bool) {
+func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node, r *spliced) ([]splice, bool) {
 	col := k.Column - 1
 	var out []splice
 	if old.Line == k.Line {
@@ -309,14 +341,16 @@ func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node) ([]splice, boo
 				start--
 			}
 		}
-		out = append(out, splice{start, end, ""})
+		out = append(out, plain(start, end, ""))
 	} else if rest := s.afterKey(k); !isBlank(rest) && !isComment(rest) {
 		return nil, false
 	}
 	at := s.insertAfter(k.Line)
 	var b strings.Builder
 	s.renderValue(&b, col, value)
-	return append(out, splice{at.offset, at.offset, at.prefix + b.String()}), true
+	r.inserted[value] = true
+	r.blocks = append(r.blocks, generated{b.String(), value})
+	return append(out, splice{at.offset, at.offset, at.prefix + b.String(), at.prefix}), true
 }
 
 // afterKey returns what follows "key:" on the key's line.
@@ -347,12 +381,12 @@ func (s *source) replaceScalar(old, value *yaml.Node) ([]splice, bool) {
 	if !bytes.HasPrefix(s.src[off:], []byte(raw)) || strings.ContainsAny(raw, "\n") {
 		return nil, false
 	}
-	return []splice{{off, off + len(raw), scalarText(value)}}, true
+	return []splice{plain(off, off+len(raw), scalarText(value))}, true
 }
 
 // seqSplice removes our earlier entries from a block sequence and writes the new ones where the
 // first of them stood, or after the last item.
-func (s *source) seqSplice(e edit, seq *yaml.Node) ([]splice, bool) {
+func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) {
 	if len(seq.Content) == 0 {
 		return nil, false
 	}
@@ -366,6 +400,11 @@ func (s *source) seqSplice(e edit, seq *yaml.Node) ([]splice, bool) {
 		s.renderSeqItem(&b, dash, offsetInItem, item)
 	}
 	text := b.String()
+	probe := strings.Repeat(strings.Repeat(" ", dash)+"- ~"+s.eol, len(e.items))
+	for _, item := range e.items {
+		r.inserted[item] = true
+	}
+	r.blocks = append(r.blocks, generated{text, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: e.items}})
 	var out []splice
 	for k, i := range e.remove {
 		item := seq.Content[i]
@@ -374,18 +413,18 @@ func (s *source) seqSplice(e edit, seq *yaml.Node) ([]splice, bool) {
 		}
 		start := s.lineStart[item.Line-1]
 		end := s.lineEnd(s.subtreeEnd(append(clip(e.path), item)))
-		t := ""
+		t, p := "", ""
 		if k == 0 {
-			t = text
+			t, p = text, probe
 			if end == len(s.src) && len(s.src) > 0 && s.src[end-1] != '\n' {
-				t = strings.TrimSuffix(t, s.eol)
+				t, p = strings.TrimSuffix(t, s.eol), strings.TrimSuffix(p, s.eol)
 			}
 		}
-		out = append(out, splice{start, end, t})
+		out = append(out, splice{start, end, t, p})
 	}
 	if len(e.remove) == 0 {
 		at := s.insertAfter(s.subtreeEnd(e.path))
-		out = append(out, splice{at.offset, at.offset, at.prefix + text})
+		out = append(out, splice{at.offset, at.offset, at.prefix + text, at.prefix + probe})
 	}
 	return out, true
 }

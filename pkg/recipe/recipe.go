@@ -4,7 +4,6 @@
 package recipe
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 
@@ -120,8 +119,6 @@ func mapping(pairs ...any) *yaml.Node {
 	return n
 }
 
-var plainSafe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)
-
 // yaml11Words are read as booleans or null by YAML 1.1 parsers (kubectl's included): quote them.
 var yaml11Words = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true,
 	"true": true, "false": true, "null": true, "~": true}
@@ -129,8 +126,24 @@ var yaml11Words = map[string]bool{"y": true, "n": true, "yes": true, "no": true,
 // Scalar returns a string scalar node, plain when that is unambiguous, double-quoted otherwise.
 func Scalar(v string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
-	if !plainSafe.MatchString(v) || yaml11Words[strings.ToLower(v)] {
+	if !PlainSafe(v) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
+}
+
+// PlainSafe reports whether v can be written as a plain scalar that every YAML parser reads back
+// as the same string: [A-Za-z_][A-Za-z0-9_./-]*, and not a YAML 1.1 boolean or null.
+func PlainSafe(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '.' || c == '/' || c == '-')) {
+			return false
+		}
+	}
+	return len(v) > 5 || !yaml11Words[strings.ToLower(v)]
 }

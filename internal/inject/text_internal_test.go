@@ -1,0 +1,71 @@
+package inject
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
+)
+
+// FuzzScalarText: a value we render on a "key: value" line, as a block item and inside a flow
+// mapping reads back as the same string. verify.go skips re-parsing values on this guarantee.
+func FuzzScalarText(f *testing.F) {
+	for _, s := range []string{"exit_code", "0", "true", "{{workflow.namespace}}", "a: b", "x #y", "", "~", "1e3", "é", "\u2028", "a\nb", `"`, "\\", "job-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !utf8.ValidString(v) {
+			t.Skip() // values come from parsed YAML, which is valid UTF-8
+		}
+		text := scalarText(recipe.Scalar(v))
+		for _, doc := range []string{"k: " + text + "\n", "- " + text + "\n", "{k: " + text + "}\n"} {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
+				t.Fatalf("%q as %q: %v", v, doc, err)
+			}
+			got := n.Content[0].Content[len(n.Content[0].Content)-1]
+			if got.Value != v || got.ShortTag() != "!!str" {
+				t.Fatalf("%q as %q reads back as %s %q", v, doc, got.ShortTag(), got.Value)
+			}
+		}
+	})
+}
+
+func TestMaskValues(t *testing.T) {
+	a := maskValues("- name: exit_code\n  labels:\n    - key: cronworkflow\n      value: job-a\n  help: \"x: y\"\r\n")
+	b := maskValues("- name: other\n  labels:\n    - key: cronworkflow\n      value: job-b-longer\n  help: \"other\"\r\n")
+	if a != b {
+		t.Errorf("same shape, different masks:\n%s\n%s", a, b)
+	}
+	if c := maskValues("- name: exit_code\n  labels:\n    - key: cronworkflow\n      value: \"0job\"\n  help: \"x\"\r\n"); c == a {
+		t.Error("a quoted value must not share the shape of a plain one")
+	}
+	if c := maskValues("- name: exit_code\n  labels:\n  - key: cronworkflow\n    value: job-a\n  help: \"x\"\r\n"); c == a {
+		t.Error("different indentation must not share a shape")
+	}
+}
+
+func TestScanFlow(t *testing.T) {
+	for src, want := range map[string]struct {
+		close, lastSig int
+		comma          bool
+	}{
+		`[]`:                   {1, 1, false},
+		`{a: 1}`:               {5, 5, false},
+		`[a, "b]", 'c'']']`:    {16, 16, false},
+		"[a, # c]\n b,\n]":     {13, 12, true},
+		`{"k": {"n": [1, 2]}}`: {19, 19, false},
+		`[a#b]`:                {4, 4, false},
+		`{"esc": "\"}"}`:       {13, 13, false},
+	} {
+		f, ok := scanFlow([]byte(src), 0)
+		if !ok || f.close != want.close || f.lastSig != want.lastSig || f.comma != want.comma {
+			t.Errorf("%q: got %+v ok=%v, want %+v", src, f, ok, want)
+		}
+	}
+	if _, ok := scanFlow([]byte(`[a, {b: c]`), 0); ok {
+		t.Error("unclosed collection reported as closed")
+	}
+}
