@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 var binary string
@@ -267,5 +271,71 @@ func TestVersion(t *testing.T) {
 	r := runBinary(t, nil, "", "version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "argo-metrics-gen ") {
 		t.Fatalf("code %d stdout %q", r.code, r.stdout)
+	}
+}
+
+// TestKustomizeInProcess builds a kustomization with the shipped transformer through krusty, the
+// library behind `kustomize build`, with our binary found on PATH as the transformer names it.
+func TestKustomizeInProcess(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, "../../kustomize/transformer", filepath.Join(dir, "transformer"))
+	app := filepath.Join(dir, "app")
+	os.MkdirAll(app, 0o755)
+	os.WriteFile(filepath.Join(app, "cron.yaml"), read(t, golden+"compact-seq/input.yaml"), 0o644)
+	os.WriteFile(filepath.Join(app, "kustomization.yaml"), []byte(
+		"namespace: prd\nnamePrefix: prd-\nresources:\n- cron.yaml\ntransformers:\n- ../transformer\n"), 0o644)
+	t.Setenv("PATH", filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	out := kustomize(t, app, true)
+	if !strings.Contains(out, "name: prd-compact\n") || !strings.Contains(out, "value: prd-compact\n") {
+		t.Fatalf("the static name label must carry the final, prefixed name:\n%s", out)
+	}
+	if !strings.Contains(out, "argo-metrics-gen.io/managed-metrics") {
+		t.Fatalf("no metrics injected:\n%s", out)
+	}
+	if r := runBinary(t, []byte(out), "", "inject", "--check"); r.code != 0 {
+		t.Fatalf("a build with the function must pass inject --check: code %d %s", r.code, r.stdout)
+	}
+
+	// Without exec enabled, Kustomize drops the function silently; --check catches it.
+	skipped := kustomize(t, app, false)
+	if strings.Contains(skipped, "managed-metrics") {
+		t.Fatal("expected the function to be skipped without exec")
+	}
+	if r := runBinary(t, []byte(skipped), "", "inject", "--check"); r.code != 1 || r.stdout != "<stdin>\n" {
+		t.Fatalf("inject --check must flag a build that skipped the function: code %d %q", r.code, r.stdout)
+	}
+}
+
+func kustomize(t *testing.T, dir string, exec bool) string {
+	t.Helper()
+	opts := krusty.MakeDefaultOptions()
+	opts.PluginConfig = types.EnabledPluginConfig(types.BploUseStaticallyLinked)
+	opts.PluginConfig.FnpLoadingOptions.EnableExec = exec
+	opts.LoadRestrictions = types.LoadRestrictionsNone
+	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		if !exec {
+			// Older and newer Kustomize differ here: some refuse, some skip. Both leave no metrics.
+			return ""
+		}
+		t.Fatal(err)
+	}
+	y, err := m.AsYaml()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(y)
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(to, 0o755)
+	for _, e := range entries {
+		os.WriteFile(filepath.Join(to, e.Name()), read(t, filepath.Join(from, e.Name())), 0o644)
 	}
 }

@@ -335,7 +335,7 @@ func (in *Injector) planSequence(prom *yaml.Node, path []*yaml.Node, desired []r
 	if len(ours) == len(desiredNodes) {
 		same := true
 		for k, i := range ours {
-			same = same && equalNodes(prom.Content[i], desiredNodes[k])
+			same = same && equivalent(prom.Content[i], desiredNodes[k])
 		}
 		if same {
 			return edit{}, false, nil

@@ -63,3 +63,32 @@ func equalNodes(a, b *yaml.Node) bool {
 	}
 	return true
 }
+
+// equivalent compares by meaning alone: like equalNodes, but mapping keys in any order. It
+// decides whether a resource already carries our metrics, which Kustomize hands back with
+// keys sorted.
+func equivalent(a, b *yaml.Node) bool {
+	if a.Kind != b.Kind || len(a.Content) != len(b.Content) {
+		return false
+	}
+	switch a.Kind {
+	case yaml.ScalarNode:
+		return a.ShortTag() == b.ShortTag() && a.Value == b.Value
+	case yaml.AliasNode:
+		return a.Value == b.Value
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(a.Content); i += 2 {
+			j := keyIndex(b, a.Content[i].Value)
+			if j < 0 || !equivalent(a.Content[i+1], b.Content[j+1]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range a.Content {
+		if !equivalent(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
+}
