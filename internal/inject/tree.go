@@ -40,29 +40,7 @@ func applyTree(edits []edit) {
 
 // equalNodes compares two trees by meaning as YAML sees it: kinds, resolved tags, values and
 // order. Styles, comments and positions are ignored; aliases compare by anchor name.
-func equalNodes(a, b *yaml.Node) bool {
-	if a.Kind != b.Kind || len(a.Content) != len(b.Content) {
-		return false
-	}
-	switch a.Kind {
-	case yaml.ScalarNode:
-		if a.ShortTag() != b.ShortTag() || a.Value != b.Value {
-			return false
-		}
-	case yaml.AliasNode:
-		return a.Value == b.Value
-	case yaml.MappingNode, yaml.SequenceNode:
-		if a.Anchor != b.Anchor {
-			return false
-		}
-	}
-	for i := range a.Content {
-		if !equalNodes(a.Content[i], b.Content[i]) {
-			return false
-		}
-	}
-	return true
-}
+func equalNodes(a, b *yaml.Node) bool { return equalProbe(a, b, nil) }
 
 // equivalent compares by meaning alone: like equalNodes, but mapping keys in any order. It
 // decides whether a resource already carries our metrics, which Kustomize hands back with

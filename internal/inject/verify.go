@@ -41,7 +41,8 @@ func (in *Injector) verify(r *spliced, doc *yaml.Node) bool {
 	return true
 }
 
-// equalProbe is equalNodes where nodes in inserted must have been read as null.
+// equalProbe compares got with want like equalNodes, except that where want has a node of
+// inserted, got must have the probe's null.
 func equalProbe(got, want *yaml.Node, inserted map[*yaml.Node]bool) bool {
 	if inserted[want] {
 		return got.Kind == yaml.ScalarNode && got.ShortTag() == "!!null"
