@@ -339,3 +339,25 @@ func copyDir(t *testing.T, from, to string) {
 		os.WriteFile(filepath.Join(to, e.Name()), read(t, filepath.Join(from, e.Name())), 0o644)
 	}
 }
+
+func TestSchedule(t *testing.T) {
+	dir := "testdata/schedule"
+	for args, golden := range map[string]string{"schedule input.yaml": "table.txt", "schedule -o json input.yaml": "json.txt"} {
+		r := runBinary(t, nil, dir, strings.Fields(args)...)
+		if r.code != 0 || r.stdout != string(read(t, filepath.Join(dir, golden))) {
+			t.Errorf("%s: code %d stderr %q\n%s", args, r.code, r.stderr, r.stdout)
+		}
+		if r.stderr != string(read(t, filepath.Join(dir, "stderr.txt"))) {
+			t.Errorf("%s: stderr %q", args, r.stderr)
+		}
+	}
+	bad := strings.Replace(string(read(t, filepath.Join(dir, "input.yaml"))), `"0 9 * * 1-5"`, `"0 9 * * 1-8"`, 1)
+	r := runBinary(t, []byte(bad), "", "schedule")
+	want := "argo-metrics-gen: <stdin>:19: CronWorkflow finance/weekdays: invalid cron schedule \"0 9 * * 1-8\""
+	if r.code != 2 || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
+		t.Fatalf("invalid cron: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runBinary(t, nil, dir, "schedule", "-o", "yaml", "input.yaml"); r.code != 2 {
+		t.Errorf("unknown output format: code %d", r.code)
+	}
+}

@@ -23,7 +23,7 @@ func Write(w io.Writer, crons, others int) error {
 		case 0:
 			fmt.Fprintf(bw, stepsJob, i, i%20, i%60, i%24)
 		case 1:
-			fmt.Fprintf(bw, dagJob, i, i%20, i%60)
+			fmt.Fprintf(bw, dagJob, i, i%20, i%59+1)
 		default:
 			fmt.Fprintf(bw, containerJob, i, i%20, i%24)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -207,8 +208,6 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 	if err != nil {
 		return nil, rep, bad(r.metadataNode, "%v", err)
 	}
-	desired := recipe.Build(in.Config, r.name, static)
-	names := recipe.Names(desired)
 
 	// Locate the workflow spec: spec.workflowSpec for CronWorkflows, spec otherwise.
 	specPath := append(clip(r.path), nil)
@@ -217,6 +216,16 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 		return nil, rep, bad(root, "%v", err)
 	}
 	specPath[len(specPath)-1] = spec
+	job := recipe.Job{Name: r.name, Static: static}
+	if r.kind == config.KindCronWorkflow && *in.Config.Spec.Metrics.StalenessThreshold.Enabled {
+		_, res, err := in.analyze(r, spec)
+		if err != nil {
+			return nil, rep, bad(spec, "%v", err)
+		}
+		job.StalenessThresholdSeconds = int64(res.Threshold / time.Second)
+	}
+	desired := recipe.BuildJob(in.Config, job)
+	names := recipe.Names(desired)
 	wfPath, wfField := specPath, "spec"
 	if r.kind == config.KindCronWorkflow {
 		wf, err := child(spec, "workflowSpec", "spec.workflowSpec")

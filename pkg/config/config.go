@@ -27,6 +27,10 @@ const (
 	// AnnotationManaged records which metric names the tool wrote, so a config change can
 	// replace them in place instead of colliding with them as if a user had written them.
 	AnnotationManaged = AnnotationPrefix + "managed-metrics"
+	// AnnotationExpectedDuration overrides spec.staleness.expectedDurationSeconds for one job.
+	AnnotationExpectedDuration = AnnotationPrefix + "expected-duration-seconds"
+	// AnnotationStalenessThreshold sets one job's staleness threshold outright, in seconds.
+	AnnotationStalenessThreshold = AnnotationPrefix + "staleness-threshold-seconds"
 )
 
 // Argo kinds the injector understands. CronWorkflow is the default target.
@@ -68,6 +72,15 @@ type Spec struct {
 	Selector Selector `json:"selector,omitempty" yaml:"selector,omitempty"`
 	// TakeOver replaces user metrics that reuse one of our names instead of failing.
 	TakeOver bool `json:"takeOver,omitempty" yaml:"takeOver,omitempty"`
+	// Staleness tunes the threshold of the "has not succeeded for too long" alert.
+	Staleness Staleness `json:"staleness,omitempty" yaml:"staleness,omitempty"`
+}
+
+// Staleness tunes the staleness threshold: the longest gap between two scheduled runs, plus
+// startingDeadlineSeconds, plus how long a run may take (the success is recorded at completion).
+type Staleness struct {
+	// ExpectedDurationSeconds is how long a run may take; default 3600.
+	ExpectedDurationSeconds *int64 `json:"expectedDurationSeconds,omitempty" yaml:"expectedDurationSeconds,omitempty"`
 }
 
 // Metrics configures each injected metric.
@@ -75,6 +88,9 @@ type Metrics struct {
 	ExitCode    Metric `json:"exitCode,omitempty" yaml:"exitCode,omitempty"`
 	Duration    Metric `json:"duration,omitempty" yaml:"duration,omitempty"`
 	LastSuccess Metric `json:"lastSuccess,omitempty" yaml:"lastSuccess,omitempty"`
+	// StalenessThreshold is a static per-CronWorkflow gauge: the seconds the job may go without
+	// a success, derived from its schedule, so one fleet-wide alert rule fits every job.
+	StalenessThreshold Metric `json:"stalenessThreshold,omitempty" yaml:"stalenessThreshold,omitempty"`
 }
 
 // Metric is the name (without Argo's argo_workflows_ prefix) and help of one metric.
@@ -113,6 +129,10 @@ const (
 	DefaultExitCodeHelp    = "1 if the last run of the job ended Failed or Error, 0 if it Succeeded"
 	DefaultDurationHelp    = "Duration of the last run of the job in seconds"
 	DefaultLastSuccessHelp = "Creation time (Unix seconds) of the last run of the job that Succeeded"
+	DefaultThresholdName   = "staleness_threshold_seconds"
+	DefaultThresholdHelp   = "Seconds the job may go without a successful run: longest gap between its scheduled runs plus grace"
+	// DefaultExpectedDuration is how long a run may take unless configured (seconds).
+	DefaultExpectedDuration int64 = 3600
 	DefaultNamespaceLabel  = "namespace"
 	DefaultNameLabel       = "cronworkflow"
 )
@@ -145,6 +165,13 @@ func (c *Config) Complete() error {
 	completeMetric(&s.Metrics.ExitCode, DefaultExitCodeName, DefaultExitCodeHelp)
 	completeMetric(&s.Metrics.Duration, DefaultDurationName, DefaultDurationHelp)
 	completeMetric(&s.Metrics.LastSuccess, DefaultLastSuccessName, DefaultLastSuccessHelp)
+	completeMetric(&s.Metrics.StalenessThreshold, DefaultThresholdName, DefaultThresholdHelp)
+	if s.Staleness.ExpectedDurationSeconds == nil {
+		d := DefaultExpectedDuration
+		s.Staleness.ExpectedDurationSeconds = &d
+	} else if *s.Staleness.ExpectedDurationSeconds < 0 {
+		return fmt.Errorf("spec.staleness.expectedDurationSeconds: must not be negative")
+	}
 	if !*s.Metrics.ExitCode.Enabled {
 		return fmt.Errorf("spec.metrics.exitCode.enabled: exit_code is the core metric and cannot be disabled")
 	}
@@ -152,7 +179,7 @@ func (c *Config) Complete() error {
 	for _, m := range []struct {
 		path string
 		m    Metric
-	}{{"exitCode", s.Metrics.ExitCode}, {"duration", s.Metrics.Duration}, {"lastSuccess", s.Metrics.LastSuccess}} {
+	}{{"exitCode", s.Metrics.ExitCode}, {"duration", s.Metrics.Duration}, {"lastSuccess", s.Metrics.LastSuccess}, {"stalenessThreshold", s.Metrics.StalenessThreshold}} {
 		if !metricNameRE.MatchString(m.m.Name) {
 			return fmt.Errorf("spec.metrics.%s.name: %q is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*)", m.path, m.m.Name)
 		}

@@ -26,7 +26,7 @@ var cases = map[string]struct {
 	"null spec":         {doc: header + "spec:\n"},
 	"full":              {doc: header + "spec:\n  metrics:\n    exitCode: {name: job_failed, help: failed}\n    duration: {enabled: false}\n    lastSuccess: {name: ok_ts}\n  labels:\n    namespace: job_namespace\n    name: job\n    static: {team: data}\n  kinds: [CronWorkflow, WorkflowTemplate]\n  selector:\n    namespaces: [a, b]\n    labelSelector: \"team=data,tier!=dev\"\n  takeOver: true\n"},
 	"unknown top field": {doc: header + "specs: {}\n", wantErr: `5: specs: unknown field (known fields: apiVersion, kind, metadata, spec)`},
-	"unknown nested":    {doc: header + "spec:\n  metrics:\n    exitcode: {}\n", wantErr: "7: spec.metrics.exitcode: unknown field (known fields: duration, exitCode, lastSuccess)"},
+	"unknown nested":    {doc: header + "spec:\n  metrics:\n    exitcode: {}\n", wantErr: "7: spec.metrics.exitcode: unknown field (known fields: duration, exitCode, lastSuccess, stalenessThreshold)"},
 	"wrong type bool":   {doc: header + "spec:\n  takeOver: \"yes\"\n", wantErr: `6: spec.takeOver: expected true or false, got str "yes"`},
 	"wrong type list":   {doc: header + "spec:\n  kinds: CronWorkflow\n", wantErr: `6: spec.kinds: expected a list, got str "CronWorkflow"`},
 	"wrong type map":    {doc: header + "spec:\n  labels: [a]\n", wantErr: "6: spec.labels: expected a mapping, got a list"},
@@ -48,6 +48,9 @@ var cases = map[string]struct {
 	"duplicate field":   {doc: header + "spec:\n  takeOver: true\n  takeOver: false\n", wantErr: "7: spec.takeOver: duplicate field", semantic: true},
 	"two documents":     {doc: header + "---\n" + header, wantErr: "configuration must be a single document"},
 	"not yaml":          {doc: "a: [", wantErr: "did not find expected node content"},
+	"expected duration": {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 600\n"},
+	"duration as text":  {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 1h\n", wantErr: `7: spec.staleness.expectedDurationSeconds: expected a whole number, got str "1h"`},
+	"negative duration": {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: -5\n", wantErr: "must not be negative"},
 }
 
 func TestParse(t *testing.T) {

@@ -186,6 +186,10 @@ func checkShape(n *yaml.Node, t reflect.Type, path string) error {
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			return at("expected true or false, got %s", describe(n))
 		}
+	case reflect.Int64:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			return at("expected a whole number, got %s", describe(n))
+		}
 	default:
 		return at("unsupported field type %s", t)
 	}

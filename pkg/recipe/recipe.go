@@ -5,6 +5,7 @@ package recipe
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -45,8 +46,23 @@ type Metric struct {
 }
 
 // Build returns the metrics for a resource called name (its identity label value) with the
-// given static labels (declared keys with their resolved values).
+// given static labels (declared keys with their resolved values), without a staleness
+// threshold.
 func Build(c *config.Config, name string, static map[string]string) []Metric {
+	return BuildJob(c, Job{Name: name, Static: static})
+}
+
+// Job identifies one resource and what is known of its schedule.
+type Job struct {
+	Name   string            // identity label value
+	Static map[string]string // declared static labels with their resolved values
+	// StalenessThresholdSeconds, when positive, adds the static threshold gauge (CronWorkflows).
+	StalenessThresholdSeconds int64
+}
+
+// BuildJob returns the metrics for one job.
+func BuildJob(c *config.Config, j Job) []Metric {
+	name, static := j.Name, j.Static
 	labels := []Label{
 		{Key: c.Spec.Labels.Namespace, Value: NamespaceValue},
 		{Key: c.Spec.Labels.Name, Value: name},
@@ -70,6 +86,11 @@ func Build(c *config.Config, name string, static map[string]string) []Metric {
 	}
 	if *m.LastSuccess.Enabled {
 		out = append(out, Metric{Name: m.LastSuccess.Name, Help: m.LastSuccess.Help, Labels: labels, When: WhenSucceeded, Gauge: Gauge{Value: CreationSeconds}})
+	}
+	if *m.StalenessThreshold.Enabled && j.StalenessThresholdSeconds > 0 {
+		// Emitted on every completion, whatever the outcome: the alert needs it to exist.
+		out = append(out, Metric{Name: m.StalenessThreshold.Name, Help: m.StalenessThreshold.Help, Labels: labels,
+			Gauge: Gauge{Value: strconv.FormatInt(j.StalenessThresholdSeconds, 10)}})
 	}
 	return out
 }

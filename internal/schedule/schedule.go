@@ -1,0 +1,347 @@
+// Package schedule derives, from a CronWorkflow's schedules and time zone, the longest time the
+// job may go between two scheduled runs, and from it the staleness threshold alerts use.
+//
+// Schedules are parsed exactly as Argo's cron controller does: github.com/robfig/cron/v3's
+// standard parser on "CRON_TZ=<timezone> <schedule>". The scan covers a fixed year (so the
+// result is a pure function of the spec: Argo CD diffs it) long enough to include weekends,
+// month ends and both DST transitions; sparser schedules (a yearly job, 29 February) extend it.
+package schedule
+
+import (
+	"fmt"
+	"sync"
+	"time"
+	_ "time/tzdata" // the same answer on every machine, whatever its zoneinfo
+
+	"github.com/robfig/cron/v3"
+)
+
+// Anchor is where every scan starts: fixed, so thresholds do not drift with the date of a run.
+var Anchor = time.Date(2025, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+const (
+	window     = 366 * 24 * time.Hour
+	longWindow = 8 * 366 * 24 * time.Hour // two leap days apart: 29 February fires twice
+	maxFires   = 1 << 20                  // a once-a-minute schedule fires 527,040 times a year
+)
+
+// Spec is what the analysis needs from a CronWorkflow.
+type Spec struct {
+	Schedules []string
+	Timezone  string
+}
+
+// MaxInterval returns the longest gap between two consecutive scheduled runs of all the
+// schedules together.
+func MaxInterval(s Spec) (time.Duration, error) {
+	key := fmt.Sprintf("%q|%q", s.Timezone, s.Schedules)
+	if v, ok := cache.Load(key); ok {
+		r := v.(result)
+		return r.gap, r.err
+	}
+	gap, err := maxInterval(s)
+	cache.Store(key, result{gap, err})
+	return gap, err
+}
+
+type result struct {
+	gap time.Duration
+	err error
+}
+
+var cache sync.Map
+
+func maxInterval(s Spec) (time.Duration, error) {
+	if len(s.Schedules) == 0 {
+		return 0, fmt.Errorf("no schedule: set spec.schedule or spec.schedules")
+	}
+	if s.Timezone != "" {
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			return 0, fmt.Errorf("unknown time zone %q in spec.timezone", s.Timezone)
+		}
+	}
+	// No timezone means the controller's, UTC in Argo's images; never this machine's local zone.
+	tz := s.Timezone
+	if tz == "" {
+		tz = "UTC"
+	}
+	parsed := make([]cron.Schedule, len(s.Schedules))
+	for i, text := range s.Schedules {
+		full := "CRON_TZ=" + tz + " " + text
+		p, err := cron.ParseStandard(full)
+		if err != nil {
+			return 0, fmt.Errorf("invalid cron schedule %q: %v", text, err)
+		}
+		parsed[i] = p
+	}
+	loc, _ := time.LoadLocation(tz)
+	gap, fires := scan(parsed, loc, Anchor.Add(window))
+	if fires < 2 {
+		gap, fires = scan(parsed, loc, Anchor.Add(longWindow))
+	}
+	if fires < 2 {
+		return 0, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
+	}
+	return gap, nil
+}
+
+// scan returns the longest gap between consecutive runs of all schedules together, from the
+// first run at or after Anchor to the first run after end, and the number of runs seen.
+//
+// It walks days, not runs: a cron schedule fires at the same times of day on every day it
+// matches, so an ordinary day is answered from the schedules' bit sets, once per set of
+// matching schedules. Days whose length is not 24 h (DST changes) and the days at the ends of
+// the window are walked run by run with the cron library's own Next. A once-a-minute job thus
+// costs a year of days, not half a million runs.
+func scan(schedules []cron.Schedule, loc *time.Location, end time.Time) (time.Duration, int) {
+	specs := make([]*cron.SpecSchedule, len(schedules))
+	for i, s := range schedules {
+		spec, ok := s.(*cron.SpecSchedule)
+		if !ok {
+			return scanRuns(schedules, Anchor, end) // @every: no day structure
+		}
+		specs[i] = spec
+	}
+	d := &dayScan{specs: specs, end: end, ofDay: map[uint64]dayRuns{}}
+	a := Anchor.In(loc)
+	date := time.Date(a.Year(), a.Month(), a.Day(), 12, 0, 0, 0, time.UTC) // a calendar date
+	day := startOfDay(date, loc)
+	for !d.done && day.Before(end.Add(longWindow)) {
+		date = date.AddDate(0, 0, 1)
+		next := startOfDay(date, loc)
+		d.visit(day, next)
+		day = next
+	}
+	return d.gap, d.fires
+}
+
+// startOfDay is the first instant of a calendar date in loc. Where clocks jump over midnight
+// (America/Santiago, for one), midnight does not exist and the day starts later.
+func startOfDay(date time.Time, loc *time.Location) time.Time {
+	t := time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, loc)
+	for t.Day() != date.Day() {
+		t = t.Add(15 * time.Minute)
+	}
+	return t
+}
+
+type dayScan struct {
+	specs []*cron.SpecSchedule
+	end   time.Time
+	ofDay map[uint64]dayRuns // matching-schedule set -> runs of an ordinary day
+	prev  time.Time          // last run so far
+	gap   time.Duration
+	fires int
+	done  bool // the first run after end has been seen
+}
+
+// dayRuns are the runs of an ordinary (24 h) day, as offsets from midnight.
+type dayRuns struct {
+	first, last time.Duration
+	maxGap      time.Duration
+	count       int
+}
+
+func (d *dayScan) visit(day, next time.Time) {
+	var set uint64
+	for i, s := range d.specs {
+		if matchesDay(s, day) {
+			set |= 1 << i
+		}
+	}
+	if set == 0 {
+		return
+	}
+	ordinary := next.Sub(day) == 24*time.Hour && !next.After(d.end) && !day.Before(Anchor)
+	if !ordinary || len(d.specs) > 63 {
+		for _, t := range runsBetween(d.specs, day, next) {
+			d.add(t)
+			if d.done {
+				return
+			}
+		}
+		return
+	}
+	r, ok := d.ofDay[set]
+	if !ok {
+		r = runsOfDay(d.specs, set)
+		d.ofDay[set] = r
+	}
+	if r.count == 0 {
+		return
+	}
+	d.add(day.Add(r.first))
+	if r.maxGap > d.gap {
+		d.gap = r.maxGap
+	}
+	d.fires += r.count - 1
+	d.prev = day.Add(r.last)
+	if d.prev.After(d.end) {
+		d.done = true
+	}
+}
+
+func (d *dayScan) add(t time.Time) {
+	if t.Before(Anchor) {
+		return
+	}
+	if d.fires > 0 && t.Sub(d.prev) > d.gap {
+		d.gap = t.Sub(d.prev)
+	}
+	d.prev = t
+	d.fires++
+	d.done = t.After(d.end)
+}
+
+// matchesDay is the cron library's day rule: month, then day of month and day of week, which
+// must both match when either is "*" and either may match otherwise.
+func matchesDay(s *cron.SpecSchedule, t time.Time) bool {
+	const star = 1 << 63
+	if 1<<uint(t.Month())&s.Month == 0 {
+		return false
+	}
+	dom := 1<<uint(t.Day())&s.Dom > 0
+	dow := 1<<uint(t.Weekday())&s.Dow > 0
+	if s.Dom&star > 0 || s.Dow&star > 0 {
+		return dom && dow
+	}
+	return dom || dow
+}
+
+// runsOfDay lists, from the bit sets, the times of day at which the schedules in set fire.
+func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
+	var hours, minutes, seconds uint64 // candidates: a run needs each part from some schedule
+	for i, s := range specs {
+		if set&(1<<i) != 0 {
+			hours, minutes, seconds = hours|s.Hour, minutes|s.Minute, seconds|s.Second
+		}
+	}
+	var r dayRuns
+	var prev time.Duration
+	for h := 0; h < 24; h++ {
+		if hours&(1<<h) == 0 {
+			continue
+		}
+		for m := 0; m < 60; m++ {
+			if minutes&(1<<m) == 0 {
+				continue
+			}
+			for sec := 0; sec < 60; sec++ {
+				if seconds&(1<<sec) == 0 || !anyFires(specs, set, h, m, sec) {
+					continue
+				}
+				t := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
+				if r.count == 0 {
+					r.first = t
+				} else if t-prev > r.maxGap {
+					r.maxGap = t - prev
+				}
+				prev, r.last = t, t
+				r.count++
+			}
+		}
+	}
+	return r
+}
+
+func anyFires(specs []*cron.SpecSchedule, set uint64, h, m, sec int) bool {
+	for i, s := range specs {
+		if set&(1<<i) != 0 && s.Hour&(1<<h) != 0 && s.Minute&(1<<m) != 0 && s.Second&(1<<sec) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// runsBetween lists, with the cron library's Next, the runs in [from, to).
+func runsBetween(specs []*cron.SpecSchedule, from, to time.Time) []time.Time {
+	var out []time.Time
+	t := from.Add(-time.Nanosecond)
+	for {
+		var n time.Time
+		for _, s := range specs {
+			if x := s.Next(t); !x.IsZero() && (n.IsZero() || x.Before(n)) {
+				n = x
+			}
+		}
+		if n.IsZero() || !n.Before(to) {
+			return out
+		}
+		out = append(out, n)
+		t = n
+	}
+}
+
+// scanRuns walks run by run; only @every schedules, which have no day structure, need it.
+func scanRuns(schedules []cron.Schedule, start, end time.Time) (time.Duration, int) {
+	next := make([]time.Time, len(schedules))
+	for i, s := range schedules {
+		next[i] = s.Next(start.Add(-time.Second))
+	}
+	var prev time.Time
+	var gap time.Duration
+	fires := 0
+	for fires < maxFires {
+		i := earliest(next)
+		t := next[i]
+		if t.IsZero() {
+			break
+		}
+		if fires > 0 && t.Sub(prev) > gap {
+			gap = t.Sub(prev)
+		}
+		prev = t
+		fires++
+		if t.After(end) {
+			break
+		}
+		for j := range next {
+			if next[j].Equal(t) {
+				next[j] = schedules[j].Next(t)
+			}
+		}
+	}
+	return gap, fires
+}
+
+func earliest(ts []time.Time) int {
+	best := 0
+	for i, t := range ts {
+		if !t.IsZero() && (ts[best].IsZero() || t.Before(ts[best])) {
+			best = i
+		}
+	}
+	return best
+}
+
+// Job is what the threshold needs from a CronWorkflow.
+type Job struct {
+	Spec
+	StartingDeadlineSeconds int64
+	Suspend                 bool
+}
+
+// Result of analysing one job.
+type Result struct {
+	MaxInterval time.Duration
+	Threshold   time.Duration
+}
+
+// Analyze returns a job's longest gap between scheduled runs and its staleness threshold: the
+// gap, plus startingDeadlineSeconds (the controller may start a run that late), plus expected,
+// how long a run takes (a success is recorded when the run completes). A positive override
+// replaces the computed threshold, but never goes below the gap.
+func Analyze(j Job, expected time.Duration, override time.Duration) (Result, error) {
+	gap, err := MaxInterval(j.Spec)
+	if err != nil {
+		return Result{}, err
+	}
+	threshold := gap + time.Duration(j.StartingDeadlineSeconds)*time.Second + expected
+	if override > 0 {
+		if override < gap {
+			return Result{}, fmt.Errorf("staleness threshold %s is shorter than the longest gap between scheduled runs (%s): the alert would fire between healthy runs", override, gap)
+		}
+		threshold = override
+	}
+	return Result{MaxInterval: gap, Threshold: threshold}, nil
+}
