@@ -133,8 +133,8 @@ const (
 	DefaultThresholdHelp   = "Seconds the job may go without a successful run: longest gap between its scheduled runs plus grace"
 	// DefaultExpectedDuration is how long a run may take unless configured (seconds).
 	DefaultExpectedDuration int64 = 3600
-	DefaultNamespaceLabel  = "namespace"
-	DefaultNameLabel       = "cronworkflow"
+	DefaultNamespaceLabel         = "namespace"
+	DefaultNameLabel              = "cronworkflow"
 )
 
 // Default returns the zero configuration with every default filled in.
