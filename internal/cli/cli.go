@@ -35,6 +35,7 @@ const usage = `argo-metrics-gen adds per-job monitoring metrics to Argo CronWork
 Usage:
   argo-metrics-gen inject [--config FILE] [--in-place | --check] [PATH...]
   argo-metrics-gen schedule [-o table|json] [PATH...]
+  argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]
   argo-metrics-gen version
   argo-metrics-gen            (no arguments: Kustomize/kpt KRM function when stdin is a
                                ResourceList, otherwise the same as "inject" on stdin, e.g. as a
@@ -56,6 +57,8 @@ func Run(args []string, env Env) int {
 		return runInject(args[1:], env)
 	case "schedule":
 		return runSchedule(args[1:], env)
+	case "preview":
+		return runPreview(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "argo-metrics-gen", versionString())
 		return ExitOK

@@ -67,8 +67,10 @@ func (p *Plan) Apply() { applyTree(p.edits) }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// parseDocument parses exactly one document (nil for a comment-only one) and checks what the
-// YAML parser lets through but Kubernetes refuses.
+// ParseDocument parses exactly one document (nil for a comment-only one) and checks what the
+// YAML parser lets through but Kubernetes refuses. Error lines are relative to src.
+func ParseDocument(src []byte) (*yaml.Node, error) { return parseDocument(src) }
+
 func parseDocument(src []byte) (*yaml.Node, error) {
 	if bytes.IndexByte(src, 0) >= 0 {
 		return nil, &Error{Line: lineOfByte(src, bytes.IndexByte(src, 0)), Msg: "NUL byte in input: not a YAML text"}

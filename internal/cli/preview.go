@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/spf13/pflag"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/manifest"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/preview"
+)
+
+func runPreview(args []string, env Env) int {
+	var status, created string
+	var duration float64
+	fs := pflag.NewFlagSet("preview", pflag.ContinueOnError)
+	fs.StringVar(&status, "status", "Succeeded", "outcome of the simulated run: Succeeded, Failed or Error")
+	fs.Float64Var(&duration, "duration", 60, "seconds the simulated run took")
+	fs.StringVar(&created, "created", preview.DefaultCreated.Format(time.RFC3339), "creation (for CronWorkflows, scheduled) time of the run, RFC 3339")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]\n\n"+
+			"Prints, per workflow, the /metrics lines the Argo workflow-controller would export when a run\n"+
+			"completes with that outcome, and the Datadog names they become. Exit 1 when the controller\n"+
+			"could not emit a metric (its error is printed).\n\nFlags:\n"+fs.FlagUsages())
+	}
+	if done, code := parseFlags(fs, args, env); done {
+		return code
+	}
+	phase := wfv1.WorkflowPhase(status)
+	if phase != wfv1.WorkflowSucceeded && phase != wfv1.WorkflowFailed && phase != wfv1.WorkflowError {
+		return fail(env, fmt.Errorf("--status must be Succeeded, Failed or Error, got %q", status))
+	}
+	if duration < 0 {
+		return fail(env, fmt.Errorf("--duration must not be negative"))
+	}
+	createdAt, err := time.Parse(time.RFC3339, created)
+	if err != nil {
+		return fail(env, fmt.Errorf("--created: %v", err))
+	}
+	resources, code := readResources(fs.Args(), env)
+	if resources == nil {
+		return code
+	}
+	results, err := preview.Run(context.Background(), resources, preview.Options{Status: phase, Duration: duration, Created: createdAt.UTC()})
+	if err != nil {
+		return fail(env, err)
+	}
+	failed := false
+	for i, w := range results {
+		r := w.Resource
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		fmt.Fprintf(env.Stdout, "# %s (%s:%d): run %s, %s after %gs\n", r.ID(), r.File, r.Line, w.RunName, status, duration)
+		for _, line := range w.Series {
+			fmt.Fprintln(env.Stdout, line)
+		}
+		for _, e := range w.Errors {
+			failed = true
+			fmt.Fprintf(env.Stdout, "# error: %s\n", e)
+			fmt.Fprintf(env.Stderr, "%s:%d: %s: the controller would log: %s\n", r.File, r.Line, r.ID(), e)
+		}
+		if len(w.Series) == 0 && len(w.Errors) == 0 {
+			fmt.Fprintln(env.Stdout, "# no workflow-level metric is emitted for this outcome")
+		}
+		if len(w.Names) > 0 {
+			dd := make([]string, len(w.Names))
+			for i, n := range w.Names {
+				dd[i] = "argo_workflows." + strings.TrimPrefix(n, "argo_workflows_")
+			}
+			fmt.Fprintf(env.Stdout, "# datadog (argo_workflows check): %s\n", strings.Join(dd, ", "))
+		}
+	}
+	if failed {
+		return ExitChanges
+	}
+	return ExitOK
+}
+
+// readResources reads the Argo resources of every input; on failure it returns nil and the
+// exit code.
+func readResources(args []string, env Env) ([]*manifest.Resource, int) {
+	inputs, err := readInputs(args, env.Stdin)
+	if err != nil {
+		return nil, fail(env, err)
+	}
+	all := []*manifest.Resource{}
+	for _, in := range inputs {
+		rs, err := manifest.Read(in.name, in.data)
+		if err != nil {
+			return nil, fail(env, err)
+		}
+		all = append(all, rs...)
+	}
+	return all, ExitOK
+}
