@@ -8,7 +8,7 @@ BIN      := bin/argo-metrics-gen
 FUZZTIME ?= 30s
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build dist demo test vet bench fuzz clean
+.PHONY: all build dist demo test vet bench fuzz clean chart-template
 
 all: build
 
@@ -53,6 +53,14 @@ bench: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzScalarText$$' -fuzztime $(FUZZTIME) ./internal/inject/
 	$(GO) test -run '^$$' -fuzz '^FuzzScalar$$' -fuzztime $(FUZZTIME) ./pkg/recipe/
+
+## chart-template: regenerate charts/batch-monitoring's generated files: the Helm template of the
+## metric block (from pkg/recipe), the chart README, the schema's descriptions, the Kustomize components
+chart-template:
+	@mkdir -p bin
+	$(GO) run ./cmd/argo-metrics-gen helm-template > bin/_workflow-metrics.tpl
+	mv bin/_workflow-metrics.tpl charts/batch-monitoring/templates/_workflow-metrics.tpl
+	$(GO) run ./internal/chart/chartgen
 
 clean:
 	rm -rf bin dist

@@ -36,6 +36,7 @@ Usage:
   argo-metrics-gen inject [--config FILE] [--in-place | --check] [PATH...]
   argo-metrics-gen schedule [-o table|json] [PATH...]
   argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]
+  argo-metrics-gen helm-template [--config FILE]   (the chart's generated Helm template)
   argo-metrics-gen version
   argo-metrics-gen            (no arguments: Kustomize/kpt KRM function when stdin is a
                                ResourceList, otherwise the same as "inject" on stdin, e.g. as a
@@ -55,6 +56,8 @@ func Run(args []string, env Env) int {
 	switch args[0] {
 	case "inject":
 		return runInject(args[1:], env)
+	case "helm-template":
+		return runHelmTemplate(args[1:], env)
 	case "schedule":
 		return runSchedule(args[1:], env)
 	case "preview":

@@ -1,0 +1,145 @@
+{{- /*
+What the alerts of every backend share: label keys, template variables, runbook texts.
+Datadog messages and Prometheus annotations have {{ }} template variables of their own; they
+are built with printf here, so Helm prints them verbatim.
+*/ -}}
+
+{{- /* batch-monitoring.alertLabels: (dict "ctx" $ "backend" datadog|prometheus|gmp) -> JSON
+{"keys": [...], "ns": "<namespace label>", "job": "<name label>"}: the label keys of the
+injected metrics as the backend sees them. GMP cannot honor labels: a metric label that
+collides with a target label (namespace, pod, ...) arrives as exported_<key>. */ -}}
+{{- define "batch-monitoring.alertLabels" -}}
+{{- $r := include "batch-monitoring.recipe" .ctx | fromJson -}}
+{{- $protected := list "project_id" "location" "cluster" "namespace" "job" "instance" "container" "pod" "top_level_controller_name" "top_level_controller_type" -}}
+{{- $map := dict -}}
+{{- $keys := list -}}
+{{- range $r.labelKeys -}}
+{{- $k := . -}}
+{{- if and (eq $.backend "gmp") (has . $protected) -}}{{- $k = printf "exported_%s" . -}}{{- end -}}
+{{- $_ := set $map . $k -}}
+{{- $keys = append $keys $k -}}
+{{- end -}}
+{{- toJson (dict "keys" $keys "ns" (index $map $r.namespaceLabel) "job" (index $map $r.nameLabel)) -}}
+{{- end -}}
+
+{{- /* batch-monitoring.runbook: (dict "ctx" $ "alert" <name> "ns" <namespace expr> "job" <job expr>)
+-> Markdown: what to do, with the re-run procedure. ns and job are the backend's template
+expressions for the job's namespace and name. */ -}}
+{{- define "batch-monitoring.runbook" -}}
+{{- $v := .ctx.Values.runbook -}}
+{{- $ns := .ns -}}
+{{- $job := .job -}}
+{{- $ctrlNs := include "batch-monitoring.controllerNamespace" .ctx -}}
+{{- if eq .alert "controllerDown" -}}
+**Runbook**
+1. Controller pods and the leader: `kubectl -n {{ $ctrlNs }} get pods -l {{ include "batch-monitoring.podSelector" .ctx | fromJson | include "batch-monitoring.selectorString" }}` and `kubectl -n {{ $ctrlNs }} get lease workflow-controller -o jsonpath='{.spec.holderIdentity}'`.
+2. Its log: `kubectl -n {{ $ctrlNs }} logs deploy/<controller deployment> --tail=200` (crash loop, RBAC, or leader election errors).
+3. The scrape itself: `kubectl -n {{ $ctrlNs }} port-forward <leader pod> {{ .ctx.Values.controller.metrics.port }}` then `curl -sk {{ include "batch-monitoring.scheme" .ctx }}://localhost:{{ .ctx.Values.controller.metrics.port }}{{ .ctx.Values.controller.metrics.path }} | grep argo_workflows_is_leader`. If the controller answers, read the Datadog Agent's (or Prometheus') log for scrape errors (TLS: the controller serves https by default since Argo 3.6).
+4. While no controller exports, the job alerts are blind, and a restarted controller starts with no job gauges: jobs reappear at their next run.
+{{- else -}}
+**Runbook**
+1. Recent runs of the job: `argo list -n {{ $ns }} -l workflows.argoproj.io/cron-workflow={{ $job }}`{{ with $v.argoServerURL }} · [Argo UI]({{ trimSuffix "/" . }}/cron-workflows/{{ $ns }}/{{ $job }}){{ end }}
+{{- if eq .alert "slowRun" }}
+2. Compare the last run with earlier ones: `argo get -n {{ $ns }} <workflow>` shows each step's duration; look for a step that grew (data volume, a slow dependency, throttling, pending pods).
+3. A slow run still succeeded; if it risks overlapping the next one, consider `concurrencyPolicy: Forbid` on the CronWorkflow.
+{{- else }}
+2. Why it did not succeed: `argo get -n {{ $ns }} <workflow>` and `argo logs -n {{ $ns }} <workflow>`{{ if eq .alert "notSucceeded" }}; if there is no recent run at all, check that the CronWorkflow is not suspended and that the controller triggers it (`argo cron get -n {{ $ns }} {{ $job }}`){{ end }}.
+3. Fix the cause, then re-run now rather than waiting for the schedule: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (UI: Cron Workflows, {{ $job }}, Submit). If the failed run wrote part of its output, make sure the job is safe to re-run first.
+4. The alert resolves by itself when a run succeeds.
+{{- end }}
+{{- end }}
+{{- with $v.url }}
+
+Team runbook: {{ . }}
+{{- end }}
+{{- with $v.extraText }}
+
+{{ . }}
+{{- end }}
+{{- end -}}
+
+{{- /* batch-monitoring.selectorString: a label map -> "k=v,k2=v2". */ -}}
+{{- define "batch-monitoring.selectorString" -}}
+{{- $parts := list -}}
+{{- range $k, $v := . -}}{{- $parts = append $parts (printf "%s=%s" $k $v) -}}{{- end -}}
+{{- join "," $parts -}}
+{{- end -}}
+
+{{- /* batch-monitoring.promRules: (dict "ctx" $ "backend" prometheus|gmp) -> the alerting rules,
+as YAML (a list of rules). */ -}}
+{{- define "batch-monitoring.promRules" -}}
+{{- $ctx := .ctx -}}
+{{- $r := include "batch-monitoring.recipe" $ctx | fromJson -}}
+{{- $l := include "batch-monitoring.alertLabels" (dict "ctx" $ctx "backend" .backend) | fromJson -}}
+{{- $by := join ", " $l.keys -}}
+{{- $ns := printf "{{ $labels.%s }}" $l.ns -}}
+{{- $job := printf "{{ $labels.%s }}" $l.job -}}
+{{- $a := $ctx.Values.alerts -}}
+{{- $extra := ternary $ctx.Values.prometheus.gmp.alertLabels $ctx.Values.prometheus.rules.alertLabels (eq .backend "gmp") -}}
+{{- $m := dict -}}
+{{- range $key, $name := $r.metrics -}}{{- $_ := set $m $key (printf "%s%s" $r.prefix $name) -}}{{- end -}}
+{{- $rules := list -}}
+{{- if $a.lastRunFailed.enabled -}}
+{{- $rules = append $rules (dict
+  "alert" "ArgoCronWorkflowLastRunFailed"
+  "expr" (printf "max by (%s) (%s) > 0" $by $m.exitCode)
+  "labels" (merge (dict "severity" $a.lastRunFailed.severity) $extra)
+  "annotations" (dict
+    "summary" (printf "The last run of CronWorkflow %s/%s failed" $ns $job)
+    "description" (printf "The last run of CronWorkflow %s in namespace %s ended Failed or Error. This alert stays firing until a run succeeds.\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "lastRunFailed" "ns" $ns "job" $job))))) -}}
+{{- end -}}
+{{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}
+{{- $rules = append $rules (dict
+  "alert" "ArgoCronWorkflowNotSucceededWithinThreshold"
+  "expr" (printf "time() - max by (%s) (%s) > max by (%s) (%s)" $by $m.lastSuccess $by $m.stalenessThreshold)
+  "labels" (merge (dict "severity" $a.notSucceeded.severity) $extra)
+  "annotations" (dict
+    "summary" (printf "CronWorkflow %s/%s has not succeeded within its threshold" $ns $job)
+    "description" (printf "CronWorkflow %s in namespace %s last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows.\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "notSucceeded" "ns" $ns "job" $job))))) -}}
+{{- end -}}
+{{- if and $a.slowRun.enabled $m.duration -}}
+{{- $d := printf "max by (%s) (%s)" $by $m.duration -}}
+{{- $rules = append $rules (dict
+  "alert" "ArgoCronWorkflowSlowRun"
+  "expr" (printf "(%s > %v * max by (%s) (quantile_over_time(0.5, %s[%s]))) and (%s > %v)" $d $a.slowRun.factor $by $m.duration $a.slowRun.window $d (int $a.slowRun.minSeconds))
+  "labels" (merge (dict "severity" $a.slowRun.severity) $extra)
+  "annotations" (dict
+    "summary" (printf "The last run of CronWorkflow %s/%s was slower than usual" $ns $job)
+    "description" (printf "The last run of CronWorkflow %s in namespace %s took {{ $value | humanizeDuration }}, more than %v times its median duration over %s.\n\n%s" $job $ns $a.slowRun.factor $a.slowRun.window (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "slowRun" "ns" $ns "job" $job))))) -}}
+{{- end -}}
+{{- if $a.controllerDown.enabled -}}
+{{- $sel := ternary "argo_workflows_is_leader" (printf "argo_workflows_is_leader{namespace=%q}" (include "batch-monitoring.controllerNamespace" $ctx)) (eq .backend "gmp") -}}
+{{- $rules = append $rules (dict
+  "alert" "ArgoWorkflowsControllerNotExporting"
+  "expr" (printf "absent(max(%s) == 1)" $sel)
+  "for" $a.controllerDown.for
+  "labels" (merge (dict "severity" $a.controllerDown.severity) $extra)
+  "annotations" (dict
+    "summary" "No Argo workflow-controller exports metrics as leader"
+    "description" (printf "No workflow-controller in namespace %s has exported argo_workflows_is_leader == 1 for %s: the controller is down, no leader is elected, or the scrape fails. CronWorkflow alerts are blind meanwhile.\n\n%s" (include "batch-monitoring.controllerNamespace" $ctx) $a.controllerDown.for (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "controllerDown" "ns" "" "job" ""))))) -}}
+{{- end -}}
+{{- range $rule := $rules -}}
+{{- with $ctx.Values.runbook.url -}}{{- $_ := set $rule.annotations "runbook_url" . -}}{{- end -}}
+{{- end -}}
+{{- toYaml $rules -}}
+{{- end -}}
+
+{{- /* batch-monitoring.rulesYAML: a list of rules (from promRules) -> readable YAML. */ -}}
+{{- define "batch-monitoring.rulesYAML" -}}
+{{- range . }}
+- alert: {{ .alert }}
+  expr: {{ .expr | quote }}
+  {{- with .for }}
+  for: {{ . }}
+  {{- end }}
+  labels:
+    {{- toYaml .labels | nindent 4 }}
+  annotations:
+    summary: {{ .annotations.summary | quote }}
+    description: |-
+      {{- .annotations.description | nindent 6 }}
+    {{- with .annotations.runbook_url }}
+    runbook_url: {{ . | quote }}
+    {{- end }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,239 @@
+package chart_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+)
+
+// TestGeneratedTemplateUpToDate fails when the checked-in chart template is not what the
+// generator makes of the injector's recipe today.
+func TestGeneratedTemplateUpToDate(t *testing.T) {
+	want, err := helmtpl.Render(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(helmtpl.ChartFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s is stale: run `make chart-template`", helmtpl.ChartFile)
+	}
+}
+
+// TestHelmRouteMatchesInject renders the CronWorkflows of the cronWorkflows scenario and
+// checks, for each, that the injector finds it already up to date and that the injector,
+// given the same CronWorkflow without the block, produces the same object.
+func TestHelmRouteMatchesInject(t *testing.T) {
+	res := render(t, scenario(t, "07-cronworkflows-values.yaml"))
+	cws := res.OfKind("CronWorkflow")
+	if len(cws) != 3 {
+		t.Fatalf("%d CronWorkflows rendered, want 3", len(cws))
+	}
+	in := &inject.Injector{Config: config.Default()}
+	for _, cw := range cws {
+		t.Run(cw.Name, func(t *testing.T) {
+			r, err := in.Stream([]byte(cw.Text))
+			if err != nil {
+				t.Fatalf("inject: %v", err)
+			}
+			if r.Changed || len(r.Reports) != 1 || r.Reports[0].Action != inject.Unchanged {
+				t.Errorf("inject would change the chart's CronWorkflow (%+v):\n%s", r.Reports, r.Bytes())
+			}
+
+			stripped := stripBlock(t, cw.Text, helmtpl.BuildRecipe(config.Default()))
+			r, err = in.Stream(stripped)
+			if err != nil {
+				t.Fatalf("inject: %v", err)
+			}
+			if !r.Changed {
+				t.Fatalf("stripping the block left nothing for inject to do:\n%s", stripped)
+			}
+			var want, got map[string]any
+			if err := yaml.Unmarshal(r.Bytes(), &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.Unmarshal([]byte(cw.Text), &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("chart object differs from inject's:\nchart:\n%s\ninject:\n%s", cw.Text, r.Bytes())
+			}
+			if cw.Name == "hourly-sync" {
+				prom, _ := chart.Path(got, "spec", "workflowSpec", "metrics", "prometheus", 0, "name")
+				if prom != "rows_synced" {
+					t.Errorf("the job's own metric must stay first, got %v", prom)
+				}
+			}
+		})
+	}
+}
+
+// stripBlock removes what the chart adds for the metrics (our entries and the managed
+// annotation); the threshold and labels annotations stay, as a user would have written them.
+func stripBlock(t *testing.T, text string, rc helmtpl.Recipe) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	ours := map[string]bool{}
+	for _, n := range rc.Metrics {
+		ours[n] = true
+	}
+	wf := doc["spec"].(map[string]any)["workflowSpec"].(map[string]any)
+	var keep []any
+	for _, m := range wf["metrics"].(map[string]any)["prometheus"].([]any) {
+		if !ours[m.(map[string]any)["name"].(string)] {
+			keep = append(keep, m)
+		}
+	}
+	if len(keep) == 0 {
+		delete(wf, "metrics")
+	} else {
+		wf["metrics"] = map[string]any{"prometheus": keep}
+	}
+	delete(doc["metadata"].(map[string]any)["annotations"].(map[string]any), config.AnnotationManaged)
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Configurations the named template is generated from in TestNamedTemplateIsInjectOutput:
+// the defaults, and one with other names, label keys, static labels and the staleness gauge off.
+var configs = map[string]string{
+	"default": "",
+	"custom": `apiVersion: argo-metrics-gen.io/v1alpha1
+kind: ArgoMetricsConfig
+metadata: {name: custom}
+spec:
+  metrics:
+    exitCode: {name: job_failed, help: "1 when the job's last run failed: {{not a template}}"}
+    duration: {name: job_duration_seconds}
+    lastSuccess: {enabled: false}
+    stalenessThreshold: {enabled: false}
+  labels:
+    namespace: job_namespace
+    name: job
+    static: {team: platform, tier: "on", env: "0"}
+`,
+}
+
+// TestNamedTemplateIsInjectOutput generates the template for a configuration, renders a
+// CronWorkflow with it through Helm, and compares the result byte for byte with what inject
+// writes into the same CronWorkflow without the block.
+func TestNamedTemplateIsInjectOutput(t *testing.T) {
+	jobs := []struct {
+		name, labels, threshold string
+	}{
+		{"nightly-report", "", "90000"},
+		{"on", "", "86400"},           // a YAML 1.1 boolean: quoted, as the recipe does
+		{"0-report.v2", "", "172800"}, // starts with a digit
+		{"payments", "team: payments", "604800"},
+	}
+	for cfgName, cfgText := range configs {
+		t.Run(cfgName, func(t *testing.T) {
+			cfg := config.Default()
+			if cfgText != "" {
+				var err error
+				if cfg, err = config.Parse([]byte(cfgText)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tpl, err := helmtpl.Render(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := copyChart(t)
+			write(t, filepath.Join(dir, filepath.FromSlash("templates/_workflow-metrics.tpl")), string(tpl))
+			var b strings.Builder
+			for _, j := range jobs {
+				if j.labels != "" && len(cfg.Spec.Labels.Static) == 0 {
+					continue
+				}
+				args := `"name" "` + j.name + `"`
+				if helmtpl.BuildRecipe(cfg).StalenessThreshold {
+					args += ` "stalenessThresholdSeconds" ` + j.threshold
+				}
+				if j.labels != "" {
+					k, v, _ := strings.Cut(j.labels, ": ")
+					args += ` "labels" (dict "` + k + `" "` + v + `")`
+				}
+				b.WriteString("---\napiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: " +
+					quoteName(j.name) + "\n  namespace: data\n  annotations:\n" +
+					"    {{- include \"batch-monitoring.workflowMetricsAnnotations\" (dict " + args + ") | nindent 4 }}\n" +
+					"spec:\n  schedule: \"0 3 * * *\"\n  workflowSpec:\n    entrypoint: main\n" +
+					"    {{- include \"batch-monitoring.workflowMetrics\" (dict " + args + ") | nindent 4 }}\n")
+			}
+			write(t, filepath.Join(dir, "templates", "zz-test-cronworkflows.yaml"), b.String())
+			res, err := chart.Render(dir, nil, chart.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			in := &inject.Injector{Config: cfg}
+			for _, o := range res.Objects {
+				if !strings.HasSuffix(o.Source, "zz-test-cronworkflows.yaml") {
+					continue
+				}
+				n++
+				text := strings.TrimPrefix(o.Text, "# Source: batch-monitoring/templates/zz-test-cronworkflows.yaml\n") + "\n"
+				without := withoutBlock(t, text)
+				r, err := in.Stream([]byte(without))
+				if err != nil {
+					t.Fatalf("inject: %v\n%s", err, without)
+				}
+				if string(r.Bytes()) != text {
+					t.Errorf("%s: Helm's rendering differs from inject's:\n--- helm\n%s\n--- inject\n%s", o.Name, text, r.Bytes())
+				}
+			}
+			if n == 0 {
+				t.Fatal("no CronWorkflow rendered")
+			}
+		})
+	}
+}
+
+func quoteName(n string) string {
+	if n == "on" || n[0] >= '0' && n[0] <= '9' {
+		return `"` + n + `"`
+	}
+	return n
+}
+
+// withoutBlock cuts the generated lines out of a rendered CronWorkflow: the metrics block
+// (from "    metrics:" to the end) and the managed-metrics annotation line.
+func withoutBlock(t *testing.T, text string) string {
+	t.Helper()
+	i := strings.Index(text, "\n    metrics:\n")
+	if i < 0 {
+		t.Fatalf("no metrics block in\n%s", text)
+	}
+	text = text[:i+1]
+	var out []string
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if !strings.Contains(l, config.AnnotationManaged+":") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
