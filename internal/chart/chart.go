@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/lint/support"
 )
 
 // Dir is the chart's directory relative to the repository root.
@@ -155,7 +156,7 @@ func Lint(dir string, vals map[string]any, namespace string) []string {
 	res := l.Run([]string{dir}, vals)
 	var msgs []string
 	for _, m := range res.Messages {
-		if m.Severity > 1 { // support.InfoSev
+		if m.Severity > support.InfoSev {
 			msgs = append(msgs, m.Error())
 		}
 	}

@@ -2,6 +2,8 @@ package chart_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -64,6 +66,31 @@ func TestScenariosRender(t *testing.T) {
 				s.checkNotes(t, res.Notes)
 			})
 		}
+	}
+}
+
+// Every ci/ file is a scenario of the tests above, and the chart README lists it.
+func TestScenarioFilesCovered(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(chartDir, "ci", "*-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(chartDir, chart.READMEFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, listed []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+		if !strings.Contains(string(readme), "`"+filepath.Base(f)+"`") {
+			t.Errorf("the chart README does not describe %s", filepath.Base(f))
+		}
+	}
+	for _, sc := range scenarios {
+		listed = append(listed, sc.file)
+	}
+	if !reflect.DeepEqual(names, listed) {
+		t.Errorf("ci/ holds %v, the tests cover %v", names, listed)
 	}
 }
 
