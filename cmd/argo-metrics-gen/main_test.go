@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -359,5 +360,63 @@ func TestSchedule(t *testing.T) {
 	}
 	if r := runBinary(t, nil, dir, "schedule", "-o", "yaml", "input.yaml"); r.code != 2 {
 		t.Errorf("unknown output format: code %d", r.code)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	dir := "testdata/preview"
+	for args, golden := range map[string]string{
+		"preview --status Failed --duration 208.508275 input.yaml": "failed.txt",
+		"preview --status Succeeded input.yaml":                    "succeeded.txt",
+	} {
+		r := runBinary(t, nil, dir, strings.Fields(args)...)
+		if r.code != 0 || r.stdout != string(read(t, filepath.Join(dir, golden))) || r.stderr != "" {
+			t.Errorf("%s: code %d stderr %q\n%s", args, r.code, r.stderr, r.stdout)
+		}
+	}
+	bad := strings.Replace(string(read(t, filepath.Join(dir, "input.yaml"))), `value: "{{workflow.duration}}"`, `value: "{{exitCode}}"`, 1)
+	r := runBinary(t, []byte(bad), "", "preview", "--status", "Failed")
+	wantErr := "# error: unable to substitute parameters for metric 'duration': failed to resolve {{exitCode}}\n"
+	if r.code != 1 || !strings.Contains(r.stdout, wantErr) || !strings.Contains(r.stderr, "<stdin>:2: CronWorkflow data/nightly-report: the controller would log:") {
+		t.Fatalf("code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runBinary(t, nil, dir, "preview", "--status", "Running", "input.yaml"); r.code != 2 {
+		t.Errorf("bad --status: code %d", r.code)
+	}
+}
+
+func TestLint(t *testing.T) {
+	quick := "../../examples/quickstart/cronworkflow.yaml"
+	r := runBinary(t, nil, "", "lint", quick)
+	want := quick + ":2: CronWorkflow data/nightly-report: error: does not carry the argo-metrics-gen metrics"
+	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "1 Argo resources: 1 errors, 1 warnings\n") {
+		t.Fatalf("code %d stdout %q", r.code, r.stdout)
+	}
+	injected := runBinary(t, nil, "", "inject", quick).stdout
+	if r := runBinary(t, []byte(injected), "", "lint"); r.code != 0 {
+		t.Errorf("injected: code %d %s", r.code, r.stdout)
+	}
+	if r := runBinary(t, []byte(injected), "", "lint", "--strict"); r.code != 1 || !strings.Contains(r.stdout, "[schedule-v4]") {
+		t.Errorf("--strict must fail on the warning: code %d %s", r.code, r.stdout)
+	}
+	r = runBinary(t, nil, "", "lint", "-o", "json", quick)
+	var doc struct {
+		Findings []struct {
+			File, Rule, Severity string
+			Line                 int
+		}
+		Resources, Errors, Warnings int
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 || doc.Errors != 1 || doc.Warnings != 1 || doc.Resources != 1 ||
+		doc.Findings[0].Rule != "coverage" || doc.Findings[0].Line != 2 {
+		t.Fatalf("json: code %d err %v %+v", r.code, err, doc)
+	}
+	for _, args := range [][]string{{"lint", "missing.yaml"}, {"lint", "-o", "xml", quick}} {
+		if r := runBinary(t, nil, "", args...); r.code != 2 {
+			t.Errorf("%v: code %d, want 2", args, r.code)
+		}
+	}
+	if r := runBinary(t, []byte("a: [\n"), "", "lint"); r.code != 2 || !strings.Contains(r.stderr, "<stdin>:1: invalid YAML") {
+		t.Errorf("unreadable input: code %d %q", r.code, r.stderr)
 	}
 }

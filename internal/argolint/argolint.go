@@ -54,45 +54,66 @@ func Validate(ctx context.Context, data []byte) Result {
 	for _, o := range objects {
 		parsed = append(parsed, common.ParseObjects(o, true)...)
 	}
-	templates := namespacedTemplates{}
-	cluster := clusterTemplates{}
-	for _, pr := range parsed {
-		switch o := pr.Object.(type) {
-		case *wfv1.WorkflowTemplate:
-			templates[key{o.Namespace, o.Name}] = o
-		case *wfv1.ClusterWorkflowTemplate:
-			cluster[o.Name] = o
-		}
-	}
+	var objs []any
 	for _, pr := range parsed {
 		if pr.Err != nil {
 			res.Findings = append(res.Findings, Finding{Kind: "(parse)", Err: pr.Err})
 			continue
 		}
-		var err error
-		var kind string
-		switch o := pr.Object.(type) {
-		case *wfv1.CronWorkflow:
-			kind = "CronWorkflow"
-			err = validate.ValidateCronWorkflow(ctx, templates.in(o.Namespace), cluster, o, nil)
-		case *wfv1.Workflow:
-			kind = "Workflow"
-			err = validate.ValidateWorkflow(templates.in(o.Namespace), cluster, o, nil, validate.ValidateOpts{Lint: true})
-		case *wfv1.WorkflowTemplate:
-			kind = "WorkflowTemplate"
-			err = validate.ValidateWorkflowTemplate(templates.in(o.Namespace), cluster, o, nil, validate.ValidateOpts{Lint: true})
-		case *wfv1.ClusterWorkflowTemplate:
-			kind = "ClusterWorkflowTemplate"
-			err = validate.ValidateClusterWorkflowTemplate(templates.in(""), cluster, o, nil, validate.ValidateOpts{Lint: true})
-		default:
+		objs = append(objs, pr.Object)
+	}
+	v := NewValidator(objs)
+	for _, o := range objs {
+		kind, err := v.Validate(ctx, o)
+		if kind == "" {
 			continue
 		}
 		res.Validated++
 		if err != nil {
-			res.Findings = append(res.Findings, Finding{Kind: kind, Namespace: pr.Object.GetNamespace(), Name: pr.Object.GetName(), Err: err})
+			m := o.(interface {
+				GetNamespace() string
+				GetName() string
+			})
+			res.Findings = append(res.Findings, Finding{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName(), Err: err})
 		}
 	}
 	return res
+}
+
+// Validator validates Argo objects as `argo lint --offline` does, resolving templateRefs
+// against the WorkflowTemplates and ClusterWorkflowTemplates it was given.
+type Validator struct {
+	templates namespacedTemplates
+	cluster   clusterTemplates
+}
+
+// NewValidator indexes the templates among objs.
+func NewValidator(objs []any) *Validator {
+	v := &Validator{templates: namespacedTemplates{}, cluster: clusterTemplates{}}
+	for _, o := range objs {
+		switch t := o.(type) {
+		case *wfv1.WorkflowTemplate:
+			v.templates[key{t.Namespace, t.Name}] = t
+		case *wfv1.ClusterWorkflowTemplate:
+			v.cluster[t.Name] = t
+		}
+	}
+	return v
+}
+
+// Validate runs Argo's validation of one object; kind is empty for objects it does not check.
+func (v *Validator) Validate(ctx context.Context, obj any) (kind string, err error) {
+	switch o := obj.(type) {
+	case *wfv1.CronWorkflow:
+		return "CronWorkflow", validate.ValidateCronWorkflow(ctx, v.templates.in(o.Namespace), v.cluster, o, nil)
+	case *wfv1.Workflow:
+		return "Workflow", validate.ValidateWorkflow(v.templates.in(o.Namespace), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
+	case *wfv1.WorkflowTemplate:
+		return "WorkflowTemplate", validate.ValidateWorkflowTemplate(v.templates.in(o.Namespace), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
+	case *wfv1.ClusterWorkflowTemplate:
+		return "ClusterWorkflowTemplate", validate.ValidateClusterWorkflowTemplate(v.templates.in(""), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
+	}
+	return "", nil
 }
 
 type key struct{ namespace, name string }

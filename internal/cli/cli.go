@@ -36,6 +36,7 @@ Usage:
   argo-metrics-gen inject [--config FILE] [--in-place | --check] [PATH...]
   argo-metrics-gen schedule [-o table|json] [PATH...]
   argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]
+  argo-metrics-gen lint [--strict] [-o text|json] [--config FILE] [PATH...]
   argo-metrics-gen helm-template [--config FILE]   (the chart's generated Helm template)
   argo-metrics-gen version
   argo-metrics-gen            (no arguments: Kustomize/kpt KRM function when stdin is a
@@ -62,6 +63,8 @@ func Run(args []string, env Env) int {
 		return runSchedule(args[1:], env)
 	case "preview":
 		return runPreview(args[1:], env)
+	case "lint":
+		return runLint(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "argo-metrics-gen", versionString())
 		return ExitOK

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/lint"
+)
+
+func runLint(args []string, env Env) int {
+	var f commonFlags
+	var output string
+	var strict bool
+	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
+	f.register(fs)
+	fs.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	fs.BoolVar(&strict, "strict", false, "warnings fail too")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen lint [--strict] [-o text|json] [--config FILE] [PATH...]\n\n"+
+			"Argo's own validation (argo lint --offline) plus what it misses about custom metrics, and a\n"+
+			"check that every selected CronWorkflow carries argo-metrics-gen's metrics.\n"+
+			"Exit codes: 0 clean, 1 findings (errors; warnings too with --strict), 2 usage or unreadable input.\n\nFlags:\n"+fs.FlagUsages())
+	}
+	if done, code := parseFlags(fs, args, env); done {
+		return code
+	}
+	if output != "text" && output != "json" {
+		return fail(env, fmt.Errorf("--output must be text or json, got %q", output))
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return fail(env, err)
+	}
+	resources, code := readResources(fs.Args(), env)
+	if resources == nil {
+		return code
+	}
+	findings := lint.Run(context.Background(), cfg, resources)
+	errs, warns := 0, 0
+	for _, x := range findings {
+		if x.Severity == lint.Error {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	if output == "json" {
+		b, _ := json.MarshalIndent(struct {
+			Findings  []lint.Finding `json:"findings"`
+			Resources int            `json:"resources"`
+			Errors    int            `json:"errors"`
+			Warnings  int            `json:"warnings"`
+		}{append([]lint.Finding{}, findings...), len(resources), errs, warns}, "", "  ")
+		fmt.Fprintln(env.Stdout, string(b))
+	} else {
+		for _, x := range findings {
+			fmt.Fprintln(env.Stdout, x.String())
+		}
+		fmt.Fprintf(env.Stdout, "%d Argo resources: %d errors, %d warnings\n", len(resources), errs, warns)
+	}
+	if errs > 0 || (strict && warns > 0) {
+		return ExitChanges
+	}
+	return ExitOK
+}
