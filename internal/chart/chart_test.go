@@ -261,6 +261,25 @@ func TestNamedTemplateErrors(t *testing.T) {
 	}
 }
 
+// A CronWorkflow's own labels win over the chart's (no duplicate keys).
+func TestCronWorkflowLabels(t *testing.T) {
+	res := render(t, map[string]any{"cronWorkflows": map[string]any{"job": map[string]any{
+		"stalenessThresholdSeconds": 90000,
+		"labels":                    map[string]any{"app.kubernetes.io/component": "etl", "team": "data"},
+		"spec":                      map[string]any{"schedule": "0 3 * * *", "workflowSpec": map[string]any{"entrypoint": "main"}},
+	}}})
+	cw := res.OfKind("CronWorkflow")
+	if len(cw) != 1 {
+		t.Fatalf("%d CronWorkflows", len(cw))
+	}
+	if c := str(t, cw[0].Body, "metadata", "labels", "app.kubernetes.io/component"); c != "etl" {
+		t.Errorf("component label %q, want the CronWorkflow's own", c)
+	}
+	if m := str(t, cw[0].Body, "metadata", "labels", "app.kubernetes.io/managed-by"); m != "Helm" {
+		t.Errorf("managed-by label %q", m)
+	}
+}
+
 // The values route refuses what the injector refuses.
 func TestCronWorkflowValuesErrors(t *testing.T) {
 	spec := map[string]any{"schedule": "0 3 * * *", "workflowSpec": map[string]any{"entrypoint": "main"}}

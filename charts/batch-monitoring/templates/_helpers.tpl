@@ -35,6 +35,14 @@ app.kubernetes.io/part-of: batch-monitoring
 {{- end }}
 {{- end -}}
 
+{{- /* batch-monitoring.objectLabels: (dict "ctx" $ "component" "<name>" "extra" <map>) -> the chart's
+labels, the component, then extra labels (which win), without duplicate keys. */ -}}
+{{- define "batch-monitoring.objectLabels" -}}
+{{- $l := include "batch-monitoring.labels" .ctx | fromYaml -}}
+{{- with .component }}{{ $_ := set $l "app.kubernetes.io/component" . }}{{ end -}}
+{{- toYaml (mergeOverwrite $l (deepCopy (.extra | default dict))) -}}
+{{- end -}}
+
 {{- define "batch-monitoring.controllerNamespace" -}}
 {{- .Values.controller.namespace | default .Release.Namespace -}}
 {{- end -}}
