@@ -416,7 +416,7 @@ func TestLint(t *testing.T) {
 			t.Errorf("%v: code %d, want 2", args, r.code)
 		}
 	}
-	if r := runBinary(t, []byte("a: [\n"), "", "lint"); r.code != 2 || !strings.Contains(r.stderr, "<stdin>:1: invalid YAML") {
+	if r := runBinary(t, []byte("a: [\n"), "", "lint"); r.code != 2 || !strings.Contains(r.stderr, "<stdin>:2: invalid YAML") {
 		t.Errorf("unreadable input: code %d %q", r.code, r.stderr)
 	}
 }

@@ -34,9 +34,38 @@ func isResourceList(data []byte) bool {
 	return false
 }
 
+// checkResourceList refuses a ResourceList whose items or functionConfig have the wrong shape,
+// before kyaml reports it in its own terms.
+func checkResourceList(data []byte) error {
+	var rl struct {
+		Items          yaml.Node `yaml:"items"`
+		FunctionConfig yaml.Node `yaml:"functionConfig"`
+	}
+	if err := yaml.Unmarshal(data, &rl); err != nil {
+		return fmt.Errorf("ResourceList: %v", err)
+	}
+	if rl.Items.Kind != 0 && rl.Items.Tag != "!!null" {
+		if rl.Items.Kind != yaml.SequenceNode {
+			return fmt.Errorf("ResourceList line %d: items must be a list of objects", rl.Items.Line)
+		}
+		for i, it := range rl.Items.Content {
+			if it.Kind != yaml.MappingNode {
+				return fmt.Errorf("ResourceList line %d: items[%d] must be an object", it.Line, i)
+			}
+		}
+	}
+	if rl.FunctionConfig.Kind != 0 && rl.FunctionConfig.Tag != "!!null" && rl.FunctionConfig.Kind != yaml.MappingNode {
+		return fmt.Errorf("ResourceList line %d: functionConfig must be an object", rl.FunctionConfig.Line)
+	}
+	return nil
+}
+
 // runFunction runs as a KRM function: every item comes back, results say what changed, and an
 // error exits non-zero with every item unchanged.
 func runFunction(data []byte, env Env) int {
+	if err := checkResourceList(data); err != nil {
+		return fail(env, err)
+	}
 	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(data), Writer: env.Stdout, KeepReaderAnnotations: true}
 	err := framework.Execute(krm.Processor(), rw)
 	if err != nil {

@@ -92,12 +92,12 @@ func parseDocument(src []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, yamlError(err)
+		return nil, yamlError(err, src)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return nil, yamlError(err)
+			return nil, yamlError(err, src)
 		}
 		return nil, &Error{Line: extra.Line, Msg: "unexpected second document; separate documents with ---"}
 	}
@@ -114,11 +114,30 @@ func parseDocument(src []byte) (*yaml.Node, error) {
 	return &doc, nil
 }
 
-func yamlError(err error) error {
+// parserErrors are the messages of go-yaml's parser (parserc.go), as opposed to its scanner:
+// go-yaml reports their line 0-based (decode.go fail), one line early.
+var parserErrors = []string{"did not find expected", "found undefined tag handle", "found duplicate %",
+	"found incompatible YAML document"}
+
+var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+
+func yamlError(err error, src []byte) error {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		for _, p := range parserErrors {
+			if strings.HasPrefix(m[2], p) {
+				line++
+				break
+			}
+		}
 		return &Error{Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
+		// go-yaml gives no line: the alias is the first "*name" not inside the anchor's document.
+		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
+			return &Error{Line: lineOfByte(src, i), Msg: "invalid YAML: unknown anchor '" + m[1] + "' referenced (anchors do not cross documents)"}
+		}
 	}
 	return &Error{Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }

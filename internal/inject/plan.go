@@ -173,6 +173,9 @@ func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int
 		// A submitted Workflow gets a new name per run; its generateName is the stable identity.
 		r.name = strings.TrimRight(scalarValue(md, "generateName"), "-.")
 	}
+	if v := lookup(md, "name"); v != nil && v.Kind != yaml.ScalarNode {
+		return bad(v, "metadata.name must be a string, got %s; an unrendered template such as {{ .Release.Name }} reads as one: render it first (helm template)", kindName(v))
+	}
 	if r.name == "" {
 		return bad(md, "metadata.name is missing or empty")
 	}

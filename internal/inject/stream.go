@@ -22,6 +22,7 @@ var bom = []byte("\xef\xbb\xbf")
 func Split(data []byte) []Chunk {
 	var chunks []Chunk
 	start, startLine, line := 0, 1, 1
+	preamble := true // only blank, comment and directive lines since start: "---" opens this document
 	for off := 0; off < len(data); {
 		end := bytes.IndexByte(data[off:], '\n')
 		next := len(data)
@@ -33,12 +34,20 @@ func Split(data []byte) []Chunk {
 			text = bytes.TrimPrefix(text, bom)
 		}
 		switch {
-		case isMarker(text, "---") && off > start:
+		case isMarker(text, "---") && off > start && !(preamble && directives(data[start:off])):
 			chunks = append(chunks, Chunk{data[start:off], startLine})
 			start, startLine = off, line
+			preamble = false
+		case isMarker(text, "---"):
+			preamble = false
 		case isMarker(text, "..."):
 			chunks = append(chunks, Chunk{data[start:next], startLine})
 			start, startLine = next, line+1
+			preamble = true
+		default:
+			if t := bytes.TrimSpace(text); len(t) > 0 && t[0] != '#' && t[0] != '%' {
+				preamble = false
+			}
 		}
 		off = next
 		line++
@@ -47,6 +56,17 @@ func Split(data []byte) []Chunk {
 		chunks = append(chunks, Chunk{data[start:], startLine})
 	}
 	return chunks
+}
+
+// directives reports whether text holds a "%YAML" or "%TAG" directive, which belongs to the
+// document the next "---" opens.
+func directives(text []byte) bool {
+	for _, line := range bytes.Split(text, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("%")) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMarker reports whether a line is a document marker: the marker followed by white space,
