@@ -64,3 +64,17 @@ chart-template:
 
 clean:
 	rm -rf bin dist
+
+## e2e: end-to-end tests against the real workflow-controller, kube-apiserver and etcd (needs
+##      Debian's etcd-server). ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; the
+##      API server and the controller are built once in throw-away modules under E2E_CACHE.
+ARGO        ?= v3.7.18
+E2E_KUBE    ?= v1.34.1
+E2E_CACHE   ?= $(HOME)/.cache/argo-metrics-gen-e2e
+E2E_TIMEOUT ?= 30m
+.PHONY: e2e
+e2e:
+	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh apiserver $(E2E_KUBE) >/dev/null
+	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
+	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
+	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
