@@ -49,10 +49,14 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/
 	$(GO) run ./internal/bench -binary $(BIN)
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
+FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
+	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzScalarText$$' -fuzztime $(FUZZTIME) ./internal/inject/
-	$(GO) test -run '^$$' -fuzz '^FuzzScalar$$' -fuzztime $(FUZZTIME) ./pkg/recipe/
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## chart-template: regenerate charts/batch-monitoring's generated files: the Helm template of the
 ## metric block (from pkg/recipe), the chart README, the schema's descriptions, the Kustomize components

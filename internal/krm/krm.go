@@ -40,9 +40,11 @@ func process(rl *framework.ResourceList) error {
 		}
 		plans[i] = p
 	}
+	counts := map[inject.Action]int{}
 	for i, p := range plans {
 		p.Apply()
 		for _, rep := range p.Reports {
+			counts[rep.Action]++
 			if rep.Action == inject.Unchanged {
 				continue
 			}
@@ -58,6 +60,11 @@ func process(rl *framework.ResourceList) error {
 			})
 		}
 	}
+	// Always report, so the results are this run's: kyaml passes the input's results through
+	// when a function adds none.
+	rl.Results = append(rl.Results, &framework.Result{Severity: framework.Info, Message: fmt.Sprintf(
+		"argo-metrics-gen: %d injected, %d updated, %d unchanged, %d skipped",
+		counts[inject.Injected], counts[inject.Updated], counts[inject.Unchanged], counts[inject.Skipped])})
 	return nil
 }
 

@@ -91,7 +91,7 @@ as YAML (a list of rules). */ -}}
 {{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowNotSucceededWithinThreshold"
-  "expr" (printf "time() - max by (%s) (%s) > max by (%s) (%s)" $by $m.lastSuccess $by $m.stalenessThreshold)
+  "expr" (printf "time() - max by (%s) (max_over_time(%s[%s])) > max by (%s) (max_over_time(%s[%s]))" $by $m.lastSuccess $a.notSucceeded.lookback $by $m.stalenessThreshold $a.notSucceeded.lookback)
   "labels" (merge (dict "severity" $a.notSucceeded.severity) $extra)
   "annotations" (dict
     "summary" (printf "CronWorkflow %s/%s has not succeeded within its threshold" $ns $job)
