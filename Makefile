@@ -82,3 +82,33 @@ e2e:
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
 	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
 	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+
+## routes: every way in, with the real tools: kustomize, helm v3 and v4 (plugin), the Argo CD
+##         CMP and buildOptions routes, the CI snippets, the docs' commands and the examples'
+##         goldens (test/routes). The tools are built once from the Go module proxy, each at an
+##         exact version, and cached under TOOLS_DIR; UPDATE_GOLDEN=1 rewrites the goldens.
+TOOLS_DIR         ?= $(HOME)/.cache/argo-metrics-gen-tools
+KUSTOMIZE_VERSION ?= v5.8.2
+HELM3_VERSION     ?= v3.22.0
+HELM4_VERSION     ?= v4.3.1
+ROUTES_TIMEOUT    ?= 20m
+KUSTOMIZE_BIN := $(TOOLS_DIR)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
+HELM3_BIN     := $(TOOLS_DIR)/helm-$(HELM3_VERSION)/helm
+HELM4_BIN     := $(TOOLS_DIR)/helm-$(HELM4_VERSION)/helm
+
+$(KUSTOMIZE_BIN):
+	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+$(HELM3_BIN):
+	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath \
+	  -ldflags '-X helm.sh/helm/v3/internal/version.version=$(HELM3_VERSION)' helm.sh/helm/v3/cmd/helm@$(HELM3_VERSION)
+$(HELM4_BIN):
+	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath \
+	  -ldflags '-X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)' helm.sh/helm/v4/cmd/helm@$(HELM4_VERSION)
+
+.PHONY: routes routes-tools
+routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
+
+routes: routes-tools
+	ROUTES=1 KUSTOMIZE=$(KUSTOMIZE_BIN) HELM3=$(HELM3_BIN) HELM4=$(HELM4_BIN) \
+	  KUSTOMIZE_VERSION=$(KUSTOMIZE_VERSION) HELM3_VERSION=$(HELM3_VERSION) HELM4_VERSION=$(HELM4_VERSION) \
+	  $(GO) test -count=1 -timeout $(ROUTES_TIMEOUT) ./test/routes/
