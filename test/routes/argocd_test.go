@@ -257,8 +257,8 @@ func TestArgoCDPluginCases(t *testing.T) {
 	repo := repoCopy(t)
 	quick := string(readFile(t, rootPath("examples/quickstart/cronworkflow.yaml")))
 	writeFiles(t, repo, map[string]string{
-		"apps/plain-kustomize/kustomization.yaml": "namePrefix: prd-\nnamespace: reports\nresources:\n  - cronworkflow.yaml\n",
-		"apps/plain-kustomize/cronworkflow.yaml":  quick,
+		"apps/plain-kustomize/kustomization.yaml":  "namePrefix: prd-\nnamespace: reports\nresources:\n  - cronworkflow.yaml\n",
+		"apps/plain-kustomize/cronworkflow.yaml":   quick,
 		"apps/broken-kustomize/kustomization.yaml": "resources:\n  - missing.yaml\n",
 		"apps/broken-chart/Chart.yaml":             "apiVersion: v2\nname: broken\nversion: 0.1.0\n",
 		"apps/broken-chart/templates/cw.yaml":      "{{ fail \"values are missing\" }}\n",
