@@ -614,3 +614,41 @@ func (j *Job) checkNoNewRuns(d time.Duration) {
 		}
 	}
 }
+
+// TestMetricErrorsAreDetected: the harness's metric-error check catches what the controller
+// refuses. A metric using {{exitCode}} on a steps workflow (seed 000's pitfall) is dropped with
+// a MetricsError, while the injected metrics of the same run are still exported.
+func TestMetricErrorsAreDetected(t *testing.T) {
+	p := needPlane(t)
+	src := strings.Replace(stepsJob, "    templates:\n", `    metrics:
+      prometheus:
+        - name: e2e_seed_exit_code
+          help: "the seed's first try"
+          labels: [{key: job, value: __NAME__}]
+          gauge: {value: "{{exitCode}}"}
+    templates:
+`, 1)
+	j := NewJob(t, p, "metric-error", src)
+	wf := p.WaitDone(t, j.Trigger(map[string]string{"exit": "0"}).Name)
+	j.record(wf, succeeded)
+	problems, _ := j.metricProblems(wf)
+	if len(problems) == 0 {
+		t.Fatalf("run %s: no metric error detected for {{exitCode}} on a steps workflow\n%s", wf.Name, describe(wf))
+	}
+	found := false
+	for _, pr := range problems {
+		found = found || strings.Contains(pr, "exitCode")
+	}
+	if !found {
+		t.Fatalf("metric errors do not name {{exitCode}}: %s", strings.Join(problems, "\n"))
+	}
+	t.Logf("detected: %s", problems[0])
+	// Our own series are unaffected.
+	got, _, err := j.Scraped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := j.Expected(); !equal(got, want) {
+		t.Fatalf("want:\n  %s\ngot:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+	}
+}
