@@ -85,9 +85,9 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	// The workflow's tools are the versions the tests use.
 	for _, name := range []string{"kustomize", "helm"} {
 		args := []string{"version"}
-		want := "v5.8.2"
+		want := tools.kustomizeVersion
 		if name == "helm" {
-			args, want = append(args, "--short"), "v3.22.0"
+			args, want = append(args, "--short"), tools.helm3Version
 		}
 		if got := ok(t, cmd{}, filepath.Join(runnerTemp, "tools", name), args...); !strings.HasPrefix(got, want) {
 			t.Errorf("the workflow installs %s %q, the tests run %s", name, got, want)

@@ -222,7 +222,7 @@ func TestDockerfiles(t *testing.T) {
 		if want := []string{"/usr/local/bin/argo-metrics-gen", "/usr/local/bin/helm", "/usr/local/bin/kustomize"}; !slices.Equal(copied, want) {
 			t.Errorf("copied %v, want %v", copied, want)
 		}
-		for name, want := range map[string]string{"kustomize": "v5.8.2", "helm": "v4.3.1"} {
+		for name, want := range map[string]string{"kustomize": tools.kustomizeVersion, "helm": tools.helm4Version} {
 			args := []string{"version"}
 			if name == "helm" {
 				args = append(args, "--short")

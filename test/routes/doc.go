@@ -10,6 +10,12 @@
 // $HOME/.cache/argo-metrics-gen-tools, and runs this package with their paths in KUSTOMIZE,
 // HELM3 and HELM4. UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
 //
+// Cost on this project's 2-core machine (shared with other jobs while measured): building the
+// tools with an empty Go build cache, modules already downloaded, takes kustomize 38 s, helm v3
+// 103 s and helm v4 143 s (about 5 minutes; on a machine without the modules, downloading them
+// from the proxy adds a few minutes); once cached, `make routes` takes about 40 s, most of it
+// relinking the tools from the Dockerfiles' and the CI workflow's own build commands.
+//
 // Nothing here talks to a network or a cluster: charts are local, HELM_*_HOME and KUBECONFIG
 // point into temporary directories, never at the user's.
 package routes

@@ -34,6 +34,8 @@ var (
 	binDir  string // directory holding only argo-metrics-gen
 	tools   struct {
 		kustomize, helm3, helm4 string
+		// Their versions (make routes passes the Makefile's; the defaults are the same).
+		kustomizeVersion, helm3Version, helm4Version string
 		// PATH directories holding kustomize, argo-metrics-gen and `helm` (v3 or v4).
 		pathHelm3, pathHelm4 string
 	}
@@ -74,12 +76,12 @@ func setup() error {
 	}
 	for _, tool := range []struct {
 		env, version, want string
-		dst                *string
+		dst, dstVersion    *string
 		args               []string
 	}{
-		{"KUSTOMIZE", "KUSTOMIZE_VERSION", "v5.8.2", &tools.kustomize, []string{"version"}},
-		{"HELM3", "HELM3_VERSION", "v3.22.0", &tools.helm3, []string{"version", "--short"}},
-		{"HELM4", "HELM4_VERSION", "v4.3.1", &tools.helm4, []string{"version", "--short"}},
+		{"KUSTOMIZE", "KUSTOMIZE_VERSION", "v5.8.2", &tools.kustomize, &tools.kustomizeVersion, []string{"version"}},
+		{"HELM3", "HELM3_VERSION", "v3.22.0", &tools.helm3, &tools.helm3Version, []string{"version", "--short"}},
+		{"HELM4", "HELM4_VERSION", "v4.3.1", &tools.helm4, &tools.helm4Version, []string{"version", "--short"}},
 	} {
 		path := os.Getenv(tool.env)
 		if path == "" {
@@ -95,7 +97,7 @@ func setup() error {
 		if got := strings.TrimSpace(string(out)); !strings.HasPrefix(got, tool.want) {
 			return fmt.Errorf("%s is version %q, want %s", path, got, tool.want)
 		}
-		*tool.dst = path
+		*tool.dst, *tool.dstVersion = path, tool.want
 	}
 	tools.pathHelm3, tools.pathHelm4 = filepath.Join(work, "path-helm3"), filepath.Join(work, "path-helm4")
 	for dir, helm := range map[string]string{tools.pathHelm3: tools.helm3, tools.pathHelm4: tools.helm4} {
