@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -30,7 +31,10 @@ var formulations = []formulation{
 		"{{workflow.status}} == Succeeded", "{{workflow.status}} != Succeeded"},
 	{"failures", "govaluate over the raw {{workflow.failures}} JSON",
 		`{{status}} == Succeeded && {{workflow.failures}} == "null"`, `{{status}} != Succeeded || {{workflow.failures}} != "null"`},
-	{"onexit", "expression: the entry node's phase, or the onExit node listed in workflow.failures",
+	{"onexit", "expression: the entry node's phase, or a node named <workflow>.onExit... in workflow.failures",
+		"{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit'))}}",
+		"{{=status != 'Succeeded' || workflow.failures contains (workflow.name + '.onExit')}}"},
+	{"exact", "expression: the entry node's phase, or the node named exactly <workflow>.onExit in workflow.failures",
 		WhenExitOK, WhenExitKO},
 }
 
@@ -38,9 +42,11 @@ var formulations = []formulation{
 // {{= ...}} is an Argo expression (expr-lang): `workflow.failures` is a string variable there,
 // so its content (JSON with quotes of both kinds) never reaches govaluate's tokenizer; the
 // expression's result, true or false, is what govaluate then evaluates.
+// The display name is matched with the closing quote that follows it in the (Go-quoted JSON)
+// string, `\"`, so a retry attempt of the handler ("<workflow>.onExit(0)") does not match.
 const (
-	WhenExitOK = "{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit'))}}"
-	WhenExitKO = "{{=status != 'Succeeded' || workflow.failures contains (workflow.name + '.onExit')}}"
+	WhenExitOK = `{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit\\"'))}}`
+	WhenExitKO = `{{=status != 'Succeeded' || workflow.failures contains (workflow.name + '.onExit\\"')}}`
 )
 
 const formulationWF = `apiVersion: argoproj.io/v1alpha1
@@ -83,6 +89,13 @@ spec:
         steps:
           - - name: notify
               template: leaf-handler
+      - name: retried-handler
+        metadata:
+          annotations: {e2e.argo-metrics-gen.io/fail-attempts: "{{workflow.parameters.handler}}"}
+        retryStrategy: {limit: 1}
+        container:
+          image: busybox
+          command: [sh, -c, "exit 0"]
 `
 
 func formulationMetrics(job string) []wfv1.Prometheus {
@@ -111,21 +124,26 @@ func TestExitCodeFormulations(t *testing.T) {
 	}
 	runs := []run{
 		{"body ok, leaf handler fails", "leaf-handler", "0", "1", "0", failed,
-			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "1"}},
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "1", "exact": "1"}},
 		{"body ok, handler ok", "leaf-handler", "0", "0", "0", succeeded,
-			map[string]string{"status": "0", "wfstatus": "0", "failures": "0", "onexit": "0"}},
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "0", "onexit": "0", "exact": "0"}},
 		{"body fails (steps: messages quote node names), handler ok", "leaf-handler", "1", "0", "0", failed,
-			map[string]string{"status": "1", "wfstatus": "1", "failures": "error", "onexit": "1"}},
+			map[string]string{"status": "1", "wfstatus": "1", "failures": "error", "onexit": "1", "exact": "1"}},
 		{"body ok after a failed first attempt (retry), handler ok", "leaf-handler", "0", "0", "1", succeeded,
-			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "0"}},
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "0", "exact": "0"}},
 		{"body ok after a failed first attempt, leaf handler fails", "leaf-handler", "0", "1", "1", failed,
-			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "1"}},
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "1", "exact": "1"}},
 		{"body ok, steps handler fails", "steps-handler", "0", "1", "0", failed,
 			// Known limit: only the handler's pod is in workflow.failures when metrics are
 			// computed (the steps node fails later in the same pass), under its step name.
-			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "0"}},
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "0", "exact": "0"}},
 		{"body ok, steps handler ok", "steps-handler", "0", "0", "0", succeeded,
-			map[string]string{"status": "0", "wfstatus": "0", "failures": "0", "onexit": "0"}},
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "0", "onexit": "0", "exact": "0"}},
+		{"body ok, retried handler: 1st attempt fails, 2nd ok", "retried-handler", "0", "1", "0", succeeded,
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "1", "exact": "0"}},
+		{"body ok, retried handler: every attempt fails", "retried-handler", "0", "2", "0", failed,
+			// Like a steps handler: only the attempts are listed when metrics are computed.
+			map[string]string{"status": "0", "wfstatus": "0", "failures": "1", "onexit": "1", "exact": "0"}},
 	}
 	var report []string
 	for i, r := range runs {
@@ -239,4 +257,36 @@ func formatMap(m map[string]string) string {
 		b = append(b, k+"="+m[k])
 	}
 	return strings.Join(b, " ")
+}
+
+// TestExpressionOnlyAtWorkflowLevel: the recommended clauses are for workflow-level metrics
+// only. In a template-level metric the controller substitutes the template before running it,
+// with workflow.failures not yet defined, and fails the whole run with an Error.
+func TestExpressionOnlyAtWorkflowLevel(t *testing.T) {
+	p := needPlane(t)
+	src := strings.Replace(singlePodJob, "      - name: main\n", `      - name: main
+        metrics:
+          prometheus:
+            - name: e2e_template_level_exit_code
+              help: "template-level use of the recommended clause"
+              labels: [{key: job, value: __NAME__}]
+              when: `+strconv.Quote(WhenExitOK)+`
+              gauge: {value: "0"}
+`, 1)
+	src = p.render("template-level", src)
+	var obj map[string]any
+	if err := yaml.Unmarshal([]byte(src), &obj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Dynamic.Resource(cronGVR).Namespace(Namespace).Create(context.Background(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	j := &Job{t: t, p: p, Name: "template-level"}
+	wf := p.WaitDone(t, j.Trigger(nil).Name)
+	t.Logf("run %s: %s %q", wf.Name, wf.Status.Phase, wf.Status.Message)
+	// v3.7/v4: "failed to unmarshall JSON expression: invalid character '&' ..."; v3.5/v3.6:
+	// "cannot finish template replacement because the result was invalid JSON".
+	if wf.Status.Phase != errored || !strings.Contains(wf.Status.Message, "JSON") {
+		t.Fatalf("want the run to end Error on the expression (documented limit), got\n%s", describe(wf))
+	}
 }
