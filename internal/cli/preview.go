@@ -16,10 +16,12 @@ import (
 func runPreview(args []string, env Env) int {
 	var status, created string
 	var duration float64
+	var exitHandlerFailed bool
 	fs := pflag.NewFlagSet("preview", pflag.ContinueOnError)
 	fs.StringVar(&status, "status", "Succeeded", "outcome of the simulated run: Succeeded, Failed or Error")
 	fs.Float64Var(&duration, "duration", 60, "seconds the simulated run took")
 	fs.StringVar(&created, "created", preview.DefaultCreated.Format(time.RFC3339), "creation (for CronWorkflows, scheduled) time of the run, RFC 3339")
+	fs.BoolVar(&exitHandlerFailed, "exit-handler-failed", false, "the onExit handler failed (the controller then ends the run Failed; --status stays the body's outcome)")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]\n\n"+
 			"Prints, per workflow, the /metrics lines the Argo workflow-controller would export when a run\n"+
@@ -44,7 +46,7 @@ func runPreview(args []string, env Env) int {
 	if resources == nil {
 		return code
 	}
-	results, err := preview.Run(context.Background(), resources, preview.Options{Status: phase, Duration: duration, Created: createdAt.UTC()})
+	results, err := preview.Run(context.Background(), resources, preview.Options{Status: phase, Duration: duration, Created: createdAt.UTC(), ExitHandlerFailed: exitHandlerFailed})
 	if err != nil {
 		return fail(env, err)
 	}
@@ -54,7 +56,11 @@ func runPreview(args []string, env Env) int {
 		if i > 0 {
 			fmt.Fprintln(env.Stdout)
 		}
-		fmt.Fprintf(env.Stdout, "# %s (%s:%d): run %s, %s after %gs\n", r.ID(), r.File, r.Line, w.RunName, status, duration)
+		handler := ""
+		if exitHandlerFailed {
+			handler = ", exit handler Failed"
+		}
+		fmt.Fprintf(env.Stdout, "# %s (%s:%d): run %s, %s after %gs%s\n", r.ID(), r.File, r.Line, w.RunName, status, duration, handler)
 		for _, line := range w.Series {
 			fmt.Fprintln(env.Stdout, line)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/cli"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
 func TestRecipeFollowsConfig(t *testing.T) {
@@ -50,7 +51,7 @@ func TestRenderEscapesArgoExpressions(t *testing.T) {
 	}
 	text := string(out)
 	// Outside Helm actions no "{{" may remain: every Argo expression is wrapped so Helm prints it.
-	for _, want := range []string{"{{`{{workflow.namespace}}`}}", "{{`{{status}}`}} == Succeeded", "{{`{{workflow.duration}}`}}", "{{`{{workflow.creationTimestamp.s}}`}}"} {
+	for _, want := range []string{"{{`{{workflow.namespace}}`}}", "{{`" + recipe.WhenSucceeded + "`}}", "{{`{{workflow.duration}}`}}", "{{`{{workflow.creationTimestamp.s}}`}}"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("generated template lacks %s", want)
 		}

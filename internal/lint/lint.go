@@ -5,6 +5,7 @@ package lint
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/argoproj/argo-workflows/v3/util/strftime"
+	"github.com/argoproj/argo-workflows/v3/util/template"
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/argolint"
@@ -117,6 +119,7 @@ func (l *linter) resource(r *manifest.Resource) {
 	isCron := r.Kind == "CronWorkflow"
 	if m := manifest.Lookup(wf, "metrics", "prometheus"); m != nil {
 		l.metrics(r, m, scope{workflow: wf, template: entry, workflowLevel: true, cron: isCron, exitHandler: hasExit})
+		l.exitHandlerLimit(r, wf, m, templates)
 	}
 	for _, t := range templates {
 		if m := manifest.Lookup(t, "metrics", "prometheus"); m != nil {
@@ -125,6 +128,29 @@ func (l *linter) resource(r *manifest.Resource) {
 	}
 	if isCron {
 		l.coverage(r)
+	}
+}
+
+// exitHandlerLimit: a failed exit handler is seen through workflow.failures, where a container
+// or script handler appears as "<workflow>.onExit"; a steps or DAG handler's failed pod appears
+// under its step's name instead, so an exit_code built on that test cannot see it.
+func (l *linter) exitHandlerLimit(r *manifest.Resource, wf, metrics *yaml.Node, templates map[string]*yaml.Node) {
+	handler := scalar(wf, "onExit")
+	node := manifest.Lookup(wf, "onExit")
+	if handler == "" {
+		if h := manifest.Lookup(wf, "hooks", "exit"); h != nil {
+			handler, node = scalar(h, "template"), h
+		}
+	}
+	t := templates[handler]
+	if t == nil || (templateType(t) != "steps" && templateType(t) != "dag") {
+		return
+	}
+	for _, m := range metrics.Content {
+		if w := scalar(m, "when"); strings.Contains(w, "'.onExit'") {
+			l.add(r, node, Warning, "exit-handler", fmt.Sprintf("the exit handler %q is a %s template: when it fails, its failed pod is listed under its step's name, not %q, so metric %q keeps reporting success; make the handler a container or script template", handler, templateType(t), "<workflow>.onExit", scalar(m, "name")))
+			return
+		}
 	}
 }
 
@@ -288,13 +314,16 @@ func (l *linter) value(r *manifest.Resource, m, v *yaml.Node, s scope, name, kin
 	}
 }
 
-// when checks that the condition parses with the controller's evaluator once variables are
-// replaced by representative values, for a success and for a failure.
+// when checks that the condition evaluates with the controller's code paths once variables are
+// replaced by representative values, for a success and for a failure: Argo expressions ({{= }})
+// through Argo's template engine, the result through the govaluate evaluator.
 func (l *linter) when(r *manifest.Resource, when *yaml.Node, s scope, name string) {
 	for _, status := range []string{"Succeeded", "Failed"} {
 		text := variable.ReplaceAllStringFunc(when.Value, func(v string) string {
 			ref := strings.TrimSpace(v[2 : len(v)-2])
 			switch {
+			case strings.HasPrefix(ref, "="):
+				return v // an expression: evaluated below
 			case ref == "status" || ref == "workflow.status":
 				return status
 			case numeric(ref):
@@ -302,11 +331,39 @@ func (l *linter) when(r *manifest.Resource, when *yaml.Node, s scope, name strin
 			}
 			return "x"
 		})
+		if strings.Contains(text, "{{=") {
+			// As computeMetrics: substitution runs on the JSON of the metric.
+			b, _ := json.Marshal(text)
+			replaced, err := template.Replace(string(b), representative(status), false)
+			if err == nil {
+				err = json.Unmarshal([]byte(replaced), &text)
+			}
+			if err != nil {
+				l.add(r, when, Error, "when", fmt.Sprintf("metric %q: the controller cannot evaluate the expression in `when`: %v", name, err))
+				return
+			}
+		}
 		if _, err := preview.ShouldExecute(text); err != nil {
 			l.add(r, when, Error, "when", fmt.Sprintf("metric %q: the controller cannot evaluate `when`: %v", name, err))
 			return
 		}
 	}
+}
+
+// representative is a scope with every workflow-level variable set to a plausible value.
+func representative(status string) map[string]any {
+	scope := map[string]any{}
+	for v := range workflowVars {
+		scope[v] = "x"
+	}
+	for _, v := range []string{"duration", "workflow.duration", "workflow.creationTimestamp.s", "retries", "exitCode",
+		"resourcesDuration.cpu", "resourcesDuration.memory", "workflow.priority"} {
+		scope[v] = "1"
+	}
+	scope["status"], scope["workflow.status"] = status, status
+	scope["workflow.name"] = "job-1748746800"
+	scope["workflow.failures"] = strconv.Quote("null")
+	return scope
 }
 
 // refs lists the simple variables ({{name}}, not {{=expression}}) of a template string.

@@ -129,6 +129,21 @@ spec:
 	if f := findings(t, string(r.Bytes())); len(f) != 0 {
 		t.Fatalf("after inject: %v", f)
 	}
+	// An exit handler that is a steps template defeats the exit_code test of workflow.failures.
+	stepsHandler := strings.Replace(cron, "    entrypoint: main\n", "    entrypoint: main\n    onExit: notify\n", 1) +
+		"    - {name: notify, steps: [[{name: send, template: main}]]}\n"
+	stepsHandler = strings.Replace(stepsHandler, "    templates: [{name: main, container: {image: alpine, command: [\"true\"]}}]\n", "    templates:\n    - {name: main, container: {image: alpine, command: [\"true\"]}}\n", 1)
+	r2, err := (&inject.Injector{Config: config.Default()}).Stream([]byte(stepsHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := findings(t, string(r2.Bytes())); len(f) != 1 || f[0].Rule != "exit-handler" || f[0].Line != 8 {
+		t.Fatalf("steps exit handler: %v", f)
+	}
+	containerHandler := strings.Replace(string(r2.Bytes()), "{name: notify, steps: [[{name: send, template: main}]]}", "{name: notify, container: {image: alpine, command: [\"true\"]}}", 1)
+	if f := findings(t, containerHandler); len(f) != 0 {
+		t.Fatalf("container exit handler: %v", f)
+	}
 	other, err := config.Parse([]byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nspec: {labels: {name: job}}\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -42,9 +42,12 @@ import (
 
 // Options describe the simulated completion.
 type Options struct {
-	Status   wfv1.WorkflowPhase // Succeeded, Failed or Error
+	Status   wfv1.WorkflowPhase // Succeeded, Failed or Error: the phase of the entry node
 	Duration float64            // seconds the run took
 	Created  time.Time          // creation (and, for CronWorkflows, scheduled) time of the run
+	// ExitHandlerFailed simulates a failed onExit handler (a container or script template): the
+	// controller then ends the run Failed, while status still holds the entry node's phase.
+	ExitHandlerFailed bool
 }
 
 // DefaultCreated is the creation time used unless one is given: fixed, so output is stable.
@@ -292,15 +295,20 @@ func metricScope(wf *wfv1.Workflow, spec *wfv1.WorkflowSpec, opts Options) map[s
 	return scope
 }
 
-// failures is the JSON of failed nodes the controller puts in workflow.failures.
+// failures is the JSON of failed nodes the controller puts in workflow.failures (operator.go):
+// the entry node when the body failed, the "<workflow>.onExit" node when the handler did.
 func failures(wf *wfv1.Workflow, spec *wfv1.WorkflowSpec, opts Options) string {
-	if opts.Status == wfv1.WorkflowSucceeded {
-		return "null"
+	finished := opts.Created.Add(time.Duration(opts.Duration * float64(time.Second))).UTC().Format(time.RFC3339)
+	var nodes []map[string]any
+	if opts.Status != wfv1.WorkflowSucceeded {
+		nodes = append(nodes, map[string]any{"displayName": wf.Name, "message": "preview: simulated " + string(opts.Status),
+			"templateName": spec.Entrypoint, "phase": string(opts.Status), "podName": wf.Name, "finishedAt": finished})
 	}
-	b, _ := json.Marshal([]map[string]any{{
-		"displayName": wf.Name, "message": "preview: simulated " + string(opts.Status), "templateName": spec.Entrypoint,
-		"phase": string(opts.Status), "podName": wf.Name, "finishedAt": opts.Created.Add(time.Duration(opts.Duration * float64(time.Second))).UTC().Format(time.RFC3339),
-	}})
+	if opts.ExitHandlerFailed {
+		nodes = append(nodes, map[string]any{"displayName": wf.Name + ".onExit", "message": "preview: simulated exit handler failure",
+			"templateName": spec.OnExit, "phase": "Failed", "podName": wf.Name + "-" + spec.OnExit, "finishedAt": finished})
+	}
+	b, _ := json.Marshal(nodes) // nil marshals as "null", as the controller's empty list
 	return string(b)
 }
 

@@ -85,6 +85,31 @@ func TestRecipe(t *testing.T) {
 	}
 }
 
+// TestExitHandlerFailure: the body succeeds, the onExit handler fails. The controller ends the
+// run Failed and our exit_code must say 1; a {{status}}-only formulation would say 0.
+func TestExitHandlerFailure(t *testing.T) {
+	withHandler := strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    onExit: run\n", 1)
+	rs, err := manifest.Read("in.yaml", []byte(injected(t, withHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for failed, want := range map[bool]string{false: " 0", true: " 1"} {
+		ws, err := preview.Run(context.Background(), rs, preview.Options{Status: wfv1.WorkflowSucceeded, Duration: 1, Created: preview.DefaultCreated, ExitHandlerFailed: failed})
+		if err != nil || len(ws[0].Errors) > 0 {
+			t.Fatalf("%v %+v", err, ws)
+		}
+		found := false
+		for _, line := range ws[0].Series {
+			if strings.HasPrefix(line, "argo_workflows_exit_code{") {
+				found = strings.HasSuffix(line, want)
+			}
+		}
+		if !found {
+			t.Errorf("exit handler failed=%v: want exit_code%s in %q", failed, want, ws[0].Series)
+		}
+	}
+}
+
 func TestControllerErrors(t *testing.T) {
 	metric := func(body string) string {
 		return strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    metrics:\n      prometheus:\n"+body, 1)

@@ -1,6 +1,7 @@
 package recipe_test
 
 import (
+	"strings"
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -61,7 +62,7 @@ func TestBuild(t *testing.T) {
 	if len(ms) != 4 {
 		t.Fatalf("got %d metrics, want 4", len(ms))
 	}
-	wantWhen := []string{"{{status}} == Succeeded", "{{status}} != Succeeded", "", "{{status}} == Succeeded"}
+	wantWhen := []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded, "", recipe.WhenSucceeded}
 	wantValue := []string{"0", "1", "{{workflow.duration}}", "{{workflow.creationTimestamp.s}}"}
 	for i, m := range ms {
 		if m.When != wantWhen[i] || m.Gauge.Value != wantValue[i] {
@@ -80,6 +81,11 @@ func TestBuild(t *testing.T) {
 	}
 	if ms[0].Help != ms[1].Help || ms[0].Name != ms[1].Name {
 		t.Error("the two exit_code gauges must share name and help")
+	}
+	for _, w := range []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded} {
+		if strings.Contains(w, "exitCode") || !strings.HasPrefix(w, "{{=") || !strings.Contains(w, "'.onExit'") {
+			t.Errorf("%q: want an Argo expression on status and the failed exit handler, never exitCode", w)
+		}
 	}
 	if got := recipe.Names(ms); len(got) != 3 || got[0] != "exit_code" {
 		t.Errorf("Names = %v", got)
