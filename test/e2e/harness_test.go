@@ -25,6 +25,7 @@ import (
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
 const (
@@ -138,17 +139,20 @@ func (j *Job) apply(src string, update bool) {
 	}
 }
 
-// overrideWhen, with E2E_EXIT_CODE_WHEN=recommended, replaces the seed recipe's `when`
-// clauses ({{status}} == / != Succeeded) of the injected workflow-level metrics by the
-// recommended ones (WhenExitOK / WhenExitKO), so every scenario can be run with the
-// formulation before the recipe adopts it. Only the managed entries (named in the
+// overrideWhen, with E2E_EXIT_CODE_WHEN=recommended, replaces the `when` clauses of the
+// injected exit_code / last_success_timestamp entries (the recipe's, or the seed recipe's
+// {{status}} ones) by the recommended ones (WhenExitOK / WhenExitKO), so every scenario can be
+// run with the formulation before the recipe adopts it. Only the managed entries (named in the
 // managed-metrics annotation) change; a user's metric that happens to use the same clause is
-// left alone. It fails if no managed entry has the seed clauses (the recipe changed: drop the
-// variable).
+// left alone. It fails if no managed entry has a known clause (the recipe changed).
 func overrideWhen(t *testing.T, injected []byte) []byte {
 	t.Helper()
 	if os.Getenv(envExitCodeWhen) != "recommended" {
 		return injected
+	}
+	replacement := map[string]string{
+		"{{status}} == Succeeded": WhenExitOK, recipe.WhenSucceeded: WhenExitOK, WhenExitOK: WhenExitOK,
+		"{{status}} != Succeeded": WhenExitKO, recipe.WhenNotSucceeded: WhenExitKO, WhenExitKO: WhenExitKO,
 	}
 	var doc yamlv3.Node
 	if err := yamlv3.Unmarshal(injected, &doc); err != nil {
@@ -177,17 +181,14 @@ func overrideWhen(t *testing.T, injected []byte) []byte {
 		if name == nil || when == nil || !managed[name.Value] {
 			continue
 		}
-		switch when.Value {
-		case "{{status}} == Succeeded":
-			when.Value = WhenExitOK
-			replaced++
-		case "{{status}} != Succeeded":
-			when.Value = WhenExitKO
+		if r, ok := replacement[when.Value]; ok {
+			when.Value = r
+			when.Style = yamlv3.DoubleQuotedStyle
 			replaced++
 		}
 	}
 	if replaced == 0 {
-		t.Fatalf("%s=recommended: no injected metric uses the seed when clauses (the recipe changed?)", envExitCodeWhen)
+		t.Fatalf("%s=recommended: no injected metric uses a known when clause (the recipe changed?)", envExitCodeWhen)
 	}
 	out, err := yamlv3.Marshal(&doc)
 	if err != nil {

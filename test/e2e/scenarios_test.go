@@ -277,6 +277,9 @@ spec:
 // onExit handler fails, Argo ends the run Failed: exit_code must say 1 and last_success must
 // not move. (With exit_code guarded by {{status}}, the seed recipe's formulation, the
 // controller exports 0 here: see TestExitCodeFormulations for the formulation that works.)
+// A handler with a retryStrategy whose first attempt fails and whose retry succeeds ends the
+// run Succeeded: exit_code must say 0 (a clause that matches any "<run>.onExit..." node in
+// workflow.failures reports 1 there).
 func TestExitHandler(t *testing.T) {
 	p := needPlane(t)
 	j := NewJob(t, p, "exit-handler", exitHandlerJob)
@@ -285,6 +288,27 @@ func TestExitHandler(t *testing.T) {
 	j.Run(map[string]string{"body": "0", "handler": "1"}, failed)
 	j.Run(map[string]string{"body": "0", "handler": "0"}, succeeded)
 	j.Run(map[string]string{"body": "1", "handler": "0"}, failed)
+
+	// The handler's program succeeds; the stand-in kubelet fails its first N attempts.
+	retried := strings.Replace(exitHandlerJob, `      - name: publish
+        container:
+          image: busybox
+          command: [sh, -c, "echo publishing; exit {{workflow.parameters.handler}}"]`, `      - name: publish
+        metadata:
+          annotations: {e2e.argo-metrics-gen.io/fail-attempts: "{{workflow.parameters.handler}}"}
+        retryStrategy: {limit: 2}
+        container:
+          image: busybox
+          command: [sh, -c, "echo publishing"]`, 1)
+	if retried == exitHandlerJob {
+		t.Fatal("retried variant: template not found")
+	}
+	r := NewJob(t, p, "exit-handler-retried", retried)
+	r.Run(map[string]string{"body": "1", "handler": "0"}, failed)
+	wf := r.Run(map[string]string{"body": "0", "handler": "1"}, succeeded)
+	if n := countPhase(wf, wfv1.NodeFailed); n != 1 {
+		t.Fatalf("run %s: %d failed nodes, want the handler's failed first attempt\n%s", wf.Name, n, describe(wf))
+	}
 }
 
 // Suspend steps and when-skipped steps and tasks.
