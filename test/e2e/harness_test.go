@@ -150,9 +150,13 @@ func overrideWhen(t *testing.T, injected []byte) []byte {
 	if os.Getenv(envExitCodeWhen) != "recommended" {
 		return injected
 	}
-	replacement := map[string]string{
-		"{{status}} == Succeeded": WhenExitOK, recipe.WhenSucceeded: WhenExitOK, WhenExitOK: WhenExitOK,
-		"{{status}} != Succeeded": WhenExitKO, recipe.WhenNotSucceeded: WhenExitKO, WhenExitKO: WhenExitKO,
+	// Built by assignment: the recipe's clauses may already be the recommended ones.
+	replacement := map[string]string{}
+	for _, k := range []string{"{{status}} == Succeeded", recipe.WhenSucceeded, WhenExitOK} {
+		replacement[k] = WhenExitOK
+	}
+	for _, k := range []string{"{{status}} != Succeeded", recipe.WhenNotSucceeded, WhenExitKO} {
+		replacement[k] = WhenExitKO
 	}
 	var doc yamlv3.Node
 	if err := yamlv3.Unmarshal(injected, &doc); err != nil {
@@ -307,12 +311,7 @@ func (p *Plane) WaitDone(t *testing.T, name string) *wfv1.Workflow {
 	t.Helper()
 	var wf *wfv1.Workflow
 	err := poll(runTimeout, 200*time.Millisecond, "workflow "+name+" to complete", func() (bool, error) {
-		if errs := p.Kubelet.Errors(); len(errs) > 0 {
-			t.Fatalf("stand-in kubelet: %s", strings.Join(errs, "; "))
-		}
-		if err := p.ControllerAlive(); err != nil {
-			t.Fatal(err)
-		}
+		p.checkAlive(t)
 		var err error
 		wf, err = p.Argo.ArgoprojV1alpha1().Workflows(Namespace).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {
@@ -324,6 +323,17 @@ func (p *Plane) WaitDone(t *testing.T, name string) *wfv1.Workflow {
 		t.Fatalf("%v\n%s", err, describe(wf))
 	}
 	return wf
+}
+
+// checkAlive fails the test if the stand-in kubelet reported an error or the controller died.
+func (p *Plane) checkAlive(t *testing.T) {
+	t.Helper()
+	if errs := p.Kubelet.Errors(); len(errs) > 0 {
+		t.Fatalf("stand-in kubelet: %s", strings.Join(errs, "; "))
+	}
+	if err := p.ControllerAlive(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // describe summarizes a workflow's status for failure messages.

@@ -43,11 +43,11 @@ type Kubelet struct {
 	argo wfclientset.Interface
 	ns   string
 
-	mu     sync.Mutex
-	pods   map[types.UID]*podRun
-	errs   []string
-	done   chan struct{}
-	Synced int // pods completed
+	mu        sync.Mutex
+	pods      map[types.UID]*podRun
+	errs      []string
+	done      chan struct{}
+	completed int
 }
 
 type podRun struct {
@@ -84,6 +84,13 @@ func (k *Kubelet) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Completed returns how many pods the kubelet has completed.
+func (k *Kubelet) Completed() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.completed
 }
 
 // Wait returns once Run has returned.
@@ -220,7 +227,7 @@ func (k *Kubelet) setStatus(ctx context.Context, pod *corev1.Pod, r *podRun, st 
 	}
 	k.mu.Lock()
 	r.finished = true
-	k.Synced++
+	k.completed++
 	k.mu.Unlock()
 	return nil
 }

@@ -27,7 +27,6 @@ import (
 
 	wfclientset "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -75,16 +74,7 @@ type proc struct {
 	err     error
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
+// freePorts asks the kernel for n distinct free loopback ports.
 func freePorts(n int) ([]int, error) {
 	// Hold every listener until all are chosen so the ports are distinct.
 	var ls []net.Listener
@@ -477,6 +467,7 @@ func (p *Plane) Stop(showLogs bool) error {
 		}
 		if p.Kubelet != nil {
 			p.Kubelet.Wait()
+			logf("stand-in kubelet completed %d pods", p.Kubelet.Completed())
 		}
 		var errs []error
 		for i := len(p.procs) - 1; i >= 0; i-- {
@@ -530,6 +521,3 @@ func lastLine(s string) string {
 	}
 	return s
 }
-
-// isNotFound is apierrors.IsNotFound, re-exported for brevity in the scenario code.
-func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

@@ -562,9 +562,7 @@ func (j *Job) runsByFinish() []wfv1.Workflow {
 func (j *Job) waitScheduled(want wfv1.WorkflowPhase) {
 	j.t.Helper()
 	err := poll(runTimeout, 250*time.Millisecond, fmt.Sprintf("a scheduled %s run of %s", want, j.Name), func() (bool, error) {
-		if err := j.p.ControllerAlive(); err != nil {
-			j.t.Fatal(err)
-		}
+		j.p.checkAlive(j.t)
 		for _, r := range j.runsByFinish() {
 			if !j.observed[r.Name] && r.Status.Phase == want {
 				return true, nil
@@ -592,6 +590,7 @@ func phaseOf(wf *wfv1.Workflow) wfv1.WorkflowPhase {
 func (j *Job) settle() {
 	j.t.Helper()
 	err := poll(runTimeout, 250*time.Millisecond, "runs of "+j.Name+" to finish", func() (bool, error) {
+		j.p.checkAlive(j.t)
 		for _, r := range j.runsByFinish() {
 			if !r.Status.Phase.Completed() {
 				return false, nil
