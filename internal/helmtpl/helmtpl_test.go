@@ -2,6 +2,7 @@ package helmtpl_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestRenderEscapesArgoExpressions(t *testing.T) {
 	}
 	text := string(out)
 	// Outside Helm actions no "{{" may remain: every Argo expression is wrapped so Helm prints it.
-	for _, want := range []string{"{{`{{workflow.namespace}}`}}", "{{`" + recipe.WhenSucceeded + "`}}", "{{`{{workflow.duration}}`}}", "{{`{{workflow.creationTimestamp.s}}`}}"} {
+	for _, want := range []string{"{{`{{workflow.namespace}}`}}", "{{`" + strings.Trim(jsonString(recipe.WhenSucceeded), `"`) + "`}}", "{{`{{workflow.duration}}`}}", "{{`{{workflow.creationTimestamp.s}}`}}"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("generated template lacks %s", want)
 		}
@@ -126,4 +127,13 @@ func TestHelmTemplateCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q; want exit 2 and no output", args, code, stdout.String())
 		}
 	}
+}
+
+// jsonString is how the template writes a double-quoted YAML scalar (JSON escapes).
+func jsonString(v string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSpace(b.String())
 }

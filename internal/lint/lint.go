@@ -143,12 +143,21 @@ func (l *linter) exitHandlerLimit(r *manifest.Resource, wf, metrics *yaml.Node, 
 		}
 	}
 	t := templates[handler]
-	if t == nil || (templateType(t) != "steps" && templateType(t) != "dag") {
+	if t == nil {
+		return
+	}
+	var why string
+	switch {
+	case templateType(t) == "steps" || templateType(t) == "dag":
+		why = fmt.Sprintf("is a %s template: when it fails, its failed pod is listed under its step's name", templateType(t))
+	case manifest.Lookup(t, "retryStrategy") != nil:
+		why = "has a retryStrategy: when it fails, only its attempts (<workflow>.onExit(N)) are listed"
+	default:
 		return
 	}
 	for _, m := range metrics.Content {
-		if w := scalar(m, "when"); strings.Contains(w, "'.onExit'") {
-			l.add(r, node, Warning, "exit-handler", fmt.Sprintf("the exit handler %q is a %s template: when it fails, its failed pod is listed under its step's name, not %q, so metric %q keeps reporting success; make the handler a container or script template", handler, templateType(t), "<workflow>.onExit", scalar(m, "name")))
+		if w := scalar(m, "when"); strings.Contains(w, "workflow.failures") && strings.Contains(w, ".onExit") {
+			l.add(r, node, Warning, "exit-handler", fmt.Sprintf("the exit handler %q %s, not as <workflow>.onExit, so metric %q keeps reporting success when the handler fails; make it a container or script template without retries", handler, why, scalar(m, "name")))
 			return
 		}
 	}

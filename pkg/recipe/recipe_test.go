@@ -83,7 +83,7 @@ func TestBuild(t *testing.T) {
 		t.Error("the two exit_code gauges must share name and help")
 	}
 	for _, w := range []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded} {
-		if strings.Contains(w, "exitCode") || !strings.HasPrefix(w, "{{=") || !strings.Contains(w, "'.onExit'") {
+		if strings.Contains(w, "exitCode") || !strings.HasPrefix(w, "{{=") || !strings.Contains(w, "'.onExit\\\\\"'") {
 			t.Errorf("%q: want an Argo expression on status and the failed exit handler, never exitCode", w)
 		}
 	}

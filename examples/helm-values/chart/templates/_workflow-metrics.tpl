@@ -72,7 +72,7 @@ spec.workflowSpec.metrics.prometheus. */ -}}
       value: "{{`{{workflow.namespace}}`}}"
     - key: cronworkflow
       value: {{ include "batch-monitoring.yamlScalar" $job.name }}
-  when: "{{`{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit'))}}`}}"
+  when: "{{`{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit\\\\\"'))}}`}}"
   gauge:
     value: "0"
 - name: exit_code
@@ -82,7 +82,7 @@ spec.workflowSpec.metrics.prometheus. */ -}}
       value: "{{`{{workflow.namespace}}`}}"
     - key: cronworkflow
       value: {{ include "batch-monitoring.yamlScalar" $job.name }}
-  when: "{{`{{=status != 'Succeeded' || workflow.failures contains (workflow.name + '.onExit')}}`}}"
+  when: "{{`{{=status != 'Succeeded' || workflow.failures contains (workflow.name + '.onExit\\\\\"')}}`}}"
   gauge:
     value: "1"
 - name: duration
@@ -101,7 +101,7 @@ spec.workflowSpec.metrics.prometheus. */ -}}
       value: "{{`{{workflow.namespace}}`}}"
     - key: cronworkflow
       value: {{ include "batch-monitoring.yamlScalar" $job.name }}
-  when: "{{`{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit'))}}`}}"
+  when: "{{`{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit\\\\\"'))}}`}}"
   gauge:
     value: "{{`{{workflow.creationTimestamp.s}}`}}"
 - name: staleness_threshold_seconds
