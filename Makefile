@@ -37,9 +37,14 @@ demo: build
 	@echo "== inject --check (CI): lists files that would change, exit 1"
 	@$(BIN) inject --check examples/quickstart; echo "exit $$?"
 
-## test: every test (vet, unit, golden, acceptance against the built binary)
+## test: every test: vet; unit, golden, hostile-input and acceptance tests against the built
+## binary; every route with the real kustomize, helm v3 and v4 (make routes); the end-to-end proof
+## on a real workflow-controller (make e2e, default Argo version). Tools and control-plane
+## binaries are built once and cached under $HOME/.cache.
 test: vet
 	$(GO) test ./...
+	$(MAKE) routes
+	$(MAKE) e2e
 
 vet:
 	$(GO) vet ./...
