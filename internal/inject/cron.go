@@ -94,7 +94,7 @@ type JobSchedule struct {
 func (in *Injector) Schedules(data []byte) ([]JobSchedule, error) {
 	var out []JobSchedule
 	for _, c := range Split(data) {
-		doc, err := parseDocument(c.Text)
+		doc, err := ParseDocument(c.Text)
 		if err != nil {
 			return nil, shiftError(err, c.Line-1)
 		}

@@ -16,7 +16,7 @@ import (
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
 // changes, so untouched documents stay byte-identical. Error lines are relative to src.
 func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
-	doc, err := parseDocument(src)
+	doc, err := ParseDocument(src)
 	if err != nil || doc == nil {
 		return src, nil, err
 	}
@@ -69,9 +69,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // ParseDocument parses exactly one document (nil for a comment-only one) and checks what the
 // YAML parser lets through but Kubernetes refuses. Error lines are relative to src.
-func ParseDocument(src []byte) (*yaml.Node, error) { return parseDocument(src) }
-
-func parseDocument(src []byte) (*yaml.Node, error) {
+func ParseDocument(src []byte) (*yaml.Node, error) {
 	if bytes.IndexByte(src, 0) >= 0 {
 		return nil, &Error{Line: lineOfByte(src, bytes.IndexByte(src, 0)), Msg: "NUL byte in input: not a YAML text"}
 	}
