@@ -112,11 +112,11 @@ func (in *Injector) Schedules(data []byte) ([]JobSchedule, error) {
 			root := r.path[len(r.path)-1]
 			spec, err := child(root, "spec", "spec")
 			if err != nil {
-				return nil, shiftError(&Error{Line: root.Line, Resource: resourceName(r.kind, r.ns, r.name), Msg: err.Error()}, c.Line-1)
+				return nil, shiftError(&Error{Line: root.Line, Resource: ResourceName(r.kind, r.ns, r.name), Msg: err.Error()}, c.Line-1)
 			}
 			j, res, err := in.analyze(r, spec)
 			if err != nil {
-				return nil, shiftError(&Error{Line: spec.Line, Resource: resourceName(r.kind, r.ns, r.name), Msg: err.Error()}, c.Line-1)
+				return nil, shiftError(&Error{Line: spec.Line, Resource: ResourceName(r.kind, r.ns, r.name), Msg: err.Error()}, c.Line-1)
 			}
 			out = append(out, JobSchedule{Namespace: r.ns, Name: r.name, Line: r.line + c.Line - 1,
 				Schedules: j.Schedules, Timezone: j.Timezone, Suspended: j.Suspend, Result: res})

@@ -104,7 +104,7 @@ func ParseDocument(src []byte) (*yaml.Node, error) {
 			root := doc.Content[0]
 			if kind := scalarValue(root, "kind"); kind != "" {
 				md := lookup(root, "metadata")
-				e.Resource = resourceName(kind, scalarValue(md, "namespace"), scalarValue(md, "name"))
+				e.Resource = ResourceName(kind, scalarValue(md, "namespace"), scalarValue(md, "name"))
 			}
 		}
 		return nil, err

@@ -135,6 +135,7 @@ func (s *source) flowSplice(e edit) ([]splice, bool) {
 	return []splice{plain(f.lastSig, f.lastSig, b.String())}, true
 }
 
+// spliceItems returns a sequence's items with e's removals made and e's items inserted at e.at.
 func spliceItems(content []*yaml.Node, e edit) []*yaml.Node {
 	removed := map[int]bool{}
 	for _, i := range e.remove {

@@ -41,9 +41,11 @@ type Report struct {
 }
 
 // Resource names a resource the way error messages do: "CronWorkflow ns/name".
-func (r Report) Resource() string { return resourceName(r.Kind, r.Namespace, r.Name) }
+func (r Report) Resource() string { return ResourceName(r.Kind, r.Namespace, r.Name) }
 
-func resourceName(kind, ns, name string) string {
+// ResourceName names a resource the way every message does: "Kind ns/name", "(unnamed)" when
+// it has no name.
+func ResourceName(kind, ns, name string) string {
 	if name == "" {
 		name = "(unnamed)"
 	}
@@ -160,7 +162,7 @@ func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int
 	}
 	r := &resource{path: clip(path), kind: kind, line: keyLine(n, "kind")}
 	bad := func(node *yaml.Node, format string, args ...any) error {
-		return &Error{Line: node.Line, Resource: resourceName(r.kind, r.ns, r.name), Msg: fmt.Sprintf(format, args...)}
+		return &Error{Line: node.Line, Resource: ResourceName(r.kind, r.ns, r.name), Msg: fmt.Sprintf(format, args...)}
 	}
 	md := lookup(n, "metadata")
 	if md == nil || md.Kind != yaml.MappingNode {

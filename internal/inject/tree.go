@@ -17,23 +17,7 @@ func applyTree(edits []edit) {
 		case opSetValue:
 			target.Content[keyIndex(target, e.key)+1] = e.value
 		case opSpliceSeq:
-			removed := map[int]bool{}
-			for _, i := range e.remove {
-				removed[i] = true
-			}
-			var out []*yaml.Node
-			for i, item := range target.Content {
-				if i == e.at {
-					out = append(out, e.items...)
-				}
-				if !removed[i] {
-					out = append(out, item)
-				}
-			}
-			if e.at == len(target.Content) {
-				out = append(out, e.items...)
-			}
-			target.Content = out
+			target.Content = spliceItems(target.Content, e)
 		}
 	}
 }

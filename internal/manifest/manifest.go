@@ -28,16 +28,7 @@ type Resource struct {
 }
 
 // ID names the resource as messages do: "CronWorkflow ns/name".
-func (r *Resource) ID() string {
-	name := r.Name
-	if name == "" {
-		name = "(unnamed)"
-	}
-	if r.Namespace != "" {
-		name = r.Namespace + "/" + name
-	}
-	return r.Kind + " " + name
-}
+func (r *Resource) ID() string { return inject.ResourceName(r.Kind, r.Namespace, r.Name) }
 
 // LineOf returns the file line of a node of this resource.
 func (r *Resource) LineOf(n *yaml.Node) int { return n.Line + r.Offset }
