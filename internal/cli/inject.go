@@ -169,8 +169,8 @@ func runDefault(env Env) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("reading stdin: %w", err))
 	}
-	if isResourceList(data) {
-		return runFunction(data, env)
+	if root, offset := resourceList(data); root != nil {
+		return runFunction(data, root, offset, env)
 	}
 	return runInject(nil, Env{Stdin: bytes.NewReader(data), Stdout: env.Stdout, Stderr: env.Stderr})
 }

@@ -12,58 +12,61 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/krm"
 )
 
-// isResourceList reports whether the first document of data is a KRM ResourceList.
-func isResourceList(data []byte) bool {
+// resourceList returns the root of data's first document when it is a KRM ResourceList, and
+// the line offset of that document in data.
+func resourceList(data []byte) (*yaml.Node, int) {
 	for _, c := range inject.Split(data) {
+		var n yaml.Node
+		if err := yaml.Unmarshal(c.Text, &n); err != nil {
+			return nil, 0
+		}
+		if n.Kind == 0 {
+			continue // comment-only document
+		}
 		var probe struct {
 			APIVersion string `yaml:"apiVersion"`
 			Kind       string `yaml:"kind"`
 		}
-		var n yaml.Node
-		if err := yaml.Unmarshal(c.Text, &n); err != nil || n.Kind == 0 {
-			if err != nil {
-				return false
-			}
-			continue // comment-only document
+		if n.Decode(&probe) != nil || probe.Kind != "ResourceList" || probe.APIVersion != kio.ResourceListAPIVersion {
+			return nil, 0
 		}
-		if n.Decode(&probe) != nil {
-			return false
-		}
-		return probe.Kind == "ResourceList" && probe.APIVersion == kio.ResourceListAPIVersion
+		return n.Content[0], c.Line - 1
 	}
-	return false
+	return nil, 0
 }
 
 // checkResourceList refuses a ResourceList whose items or functionConfig have the wrong shape,
 // before kyaml reports it in its own terms.
-func checkResourceList(data []byte) error {
-	var rl struct {
-		Items          yaml.Node `yaml:"items"`
-		FunctionConfig yaml.Node `yaml:"functionConfig"`
-	}
-	if err := yaml.Unmarshal(data, &rl); err != nil {
-		return fmt.Errorf("ResourceList: %v", err)
-	}
-	if rl.Items.Kind != 0 && rl.Items.Tag != "!!null" {
-		if rl.Items.Kind != yaml.SequenceNode {
-			return fmt.Errorf("ResourceList line %d: items must be a list of objects", rl.Items.Line)
+func checkResourceList(root *yaml.Node, offset int) error {
+	var items, fnConfig *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch root.Content[i].Value {
+		case "items":
+			items = root.Content[i+1]
+		case "functionConfig":
+			fnConfig = root.Content[i+1]
 		}
-		for i, it := range rl.Items.Content {
+	}
+	if items != nil && items.Tag != "!!null" {
+		if items.Kind != yaml.SequenceNode {
+			return fmt.Errorf("ResourceList line %d: items must be a list of objects", items.Line+offset)
+		}
+		for i, it := range items.Content {
 			if it.Kind != yaml.MappingNode {
-				return fmt.Errorf("ResourceList line %d: items[%d] must be an object", it.Line, i)
+				return fmt.Errorf("ResourceList line %d: items[%d] must be an object", it.Line+offset, i)
 			}
 		}
 	}
-	if rl.FunctionConfig.Kind != 0 && rl.FunctionConfig.Tag != "!!null" && rl.FunctionConfig.Kind != yaml.MappingNode {
-		return fmt.Errorf("ResourceList line %d: functionConfig must be an object", rl.FunctionConfig.Line)
+	if fnConfig != nil && fnConfig.Tag != "!!null" && fnConfig.Kind != yaml.MappingNode {
+		return fmt.Errorf("ResourceList line %d: functionConfig must be an object", fnConfig.Line+offset)
 	}
 	return nil
 }
 
 // runFunction runs as a KRM function: every item comes back, results say what changed, and an
 // error exits non-zero with every item unchanged.
-func runFunction(data []byte, env Env) int {
-	if err := checkResourceList(data); err != nil {
+func runFunction(data []byte, root *yaml.Node, offset int, env Env) int {
+	if err := checkResourceList(root, offset); err != nil {
 		return fail(env, err)
 	}
 	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(data), Writer: env.Stdout, KeepReaderAnnotations: true}
