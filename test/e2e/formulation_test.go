@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
 // Candidate formulations of the exit_code pair, evaluated side by side by the real controller
@@ -38,15 +40,16 @@ var formulations = []formulation{
 		WhenExitOK, WhenExitKO},
 }
 
-// The recommended exit_code `when` clauses (see the report in TestExitCodeFormulations).
+// The recommended exit_code `when` clauses (see the report in TestExitCodeFormulations): the
+// ones the recipe ships, so this test proves exactly what inject writes.
 // {{= ...}} is an Argo expression (expr-lang): `workflow.failures` is a string variable there,
 // so its content (JSON with quotes of both kinds) never reaches govaluate's tokenizer; the
 // expression's result, true or false, is what govaluate then evaluates.
 // The display name is matched with the closing quote that follows it in the (Go-quoted JSON)
 // string, `\"`, so a retry attempt of the handler ("<workflow>.onExit(0)") does not match.
 const (
-	WhenExitOK = `{{=status == 'Succeeded' && !(workflow.failures contains (workflow.name + '.onExit\\"'))}}`
-	WhenExitKO = `{{=status != 'Succeeded' || workflow.failures contains (workflow.name + '.onExit\\"')}}`
+	WhenExitOK = recipe.WhenSucceeded
+	WhenExitKO = recipe.WhenNotSucceeded
 )
 
 const formulationWF = `apiVersion: argoproj.io/v1alpha1
