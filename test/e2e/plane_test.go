@@ -57,15 +57,15 @@ type Plane struct {
 	MetricsURL  string
 	Kubelet     *Kubelet
 
-	keep    bool
-	procs   []*proc
-	ctrl    *proc
+	keep  bool
+	procs []*proc
+	ctrl  *proc
 	// How the controller was started, for RestartController.
-	ctrlBin, kubeconfig string
+	ctrlBin, kubeconfig     string
 	metricsPort, ctrlStarts int
-	cancel  context.CancelFunc
-	stopped sync.Once
-	stopErr error
+	cancel                  context.CancelFunc
+	stopped                 sync.Once
+	stopErr                 error
 }
 
 // proc is one child process with its log file.
