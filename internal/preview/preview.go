@@ -48,6 +48,9 @@ type Options struct {
 	// ExitHandlerFailed simulates a failed onExit handler (a container or script template): the
 	// controller then ends the run Failed, while status still holds the entry node's phase.
 	ExitHandlerFailed bool
+	// Before holds, by metric name (without the argo_workflows_ prefix), the value a gauge with
+	// operation Add or Sub had before this run (e.g. consecutive failures so far); 0 otherwise.
+	Before map[string]float64
 }
 
 // DefaultCreated is the creation time used unless one is given: fixed, so output is stable.
@@ -110,7 +113,7 @@ func Run(ctx context.Context, resources []*manifest.Resource, opts Options) ([]W
 		scope := metricScope(wf, execSpec, opts)
 		written := map[string]bool{}
 		for _, metricTmpl := range execSpec.Metrics.Prometheus {
-			key, errText := compute(ctx, m, metricTmpl.DeepCopy(), scope, opts.Duration, string(wf.UID))
+			key, errText := compute(ctx, m, metricTmpl.DeepCopy(), scope, opts, string(wf.UID), written)
 			if errText != "" {
 				w.Errors = append(w.Errors, errText)
 			}
@@ -314,7 +317,8 @@ func failures(wf *wfv1.Workflow, spec *wfv1.WorkflowSpec, opts Options) string {
 
 // compute is the body of the controller's computeMetrics loop for one metric (operator.go). It
 // returns the series key written, and the controller's error text when it reports one.
-func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheus, localScope map[string]any, duration float64, owner string) (string, string) {
+func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheus, localScope map[string]any, opts Options, owner string, written map[string]bool) (string, string) {
+	duration := opts.Duration
 	if metricTmpl.Help == "" {
 		return "", fmt.Sprintf("metric '%s' must contain a help string under 'help: ' field", metricTmpl.Name)
 	}
@@ -367,6 +371,15 @@ func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheu
 		return "", fmt.Sprintf("unable to unmarshal templated metric JSON '%s': %s", metricSpec.Name, err)
 	}
 	metricSpec.SetValueString(replaced)
+	if before, ok := opts.Before[metricSpec.Name]; ok && !written[key] && metricSpec.Gauge != nil &&
+		(metricSpec.Gauge.Operation == wfv1.GaugeOperationAdd || metricSpec.Gauge.Operation == wfv1.GaugeOperationSub) {
+		// The series as earlier runs left it: a plain set, then this run's operation on it.
+		prior := metricSpec.DeepCopy()
+		prior.Gauge.Operation, prior.Gauge.Value = wfv1.GaugeOperationSet, strconv.FormatFloat(before, 'g', -1, 64)
+		if err := m.UpsertCustomMetric(ctx, prior, owner, nil); err != nil {
+			return key, fmt.Sprintf("could not construct metric '%s': %s", metricSpec.Name, err)
+		}
+	}
 	if err := m.UpsertCustomMetric(ctx, metricSpec, owner, nil); err != nil {
 		// The series may exist already, at 0, when only the value failed to parse.
 		return key, fmt.Sprintf("could not construct metric '%s': %s", metricSpec.Name, err)

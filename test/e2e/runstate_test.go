@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 // What the controller really does with the two metric shapes issue 14 needs, measured before
@@ -382,4 +384,21 @@ func TestConsecutiveFailures(t *testing.T) {
 	}
 	step("1", 1) // the count restarts: the streak of 3 before the restart is forgotten
 	step("0", 0)
+}
+
+// TestRunStateOptions: every run-state option on (examples/run-state/config.yaml), injected by
+// the project's injector; after each run the model (consecutive_failures counts the failures
+// since the last success, current_run_seconds > 0, the static gauges their values) and
+// preview's prediction must match what the controller exports.
+func TestRunStateOptions(t *testing.T) {
+	p := needPlane(t)
+	cfg, err := config.LoadFile("../../examples/run-state/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := NewJobWithConfig(t, p, "run-state", singlePodJob, cfg)
+	j.Run(map[string]string{"exit": "1"}, failed)
+	j.Run(map[string]string{"exit": "1"}, failed)
+	j.Run(map[string]string{"exit": "0"}, succeeded)
+	j.Run(map[string]string{"exit": "2"}, failed)
 }
