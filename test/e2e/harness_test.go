@@ -50,7 +50,7 @@ type Job struct {
 	// The model: what the series must say after the runs so far.
 	runs        int
 	exitCode    int
-	failStreak  int // failed runs in a row (consecutive_failures), since the last success
+	failStreak  int   // failed runs in a row (consecutive_failures), since the last success
 	lastSuccess int64 // creation time (Unix s) of the last Succeeded run, 0 if none
 	// Extra exact lines the job must export (a user's own metrics), canonical form.
 	Extra []string
