@@ -58,7 +58,7 @@ func Grafana(s Spec) (dashboard.Dashboard, error) {
 			NoValue("none").Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"count"})).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
-				"excludeByName": map[string]any{"Time": true},
+				"excludeByName": map[string]any{"Time": true, "__name__": true},
 			}})
 		for i, q := range qs {
 			p = p.WithTarget(target(q, ""))
