@@ -41,8 +41,8 @@ demo: build
 ## binary; every route with the real kustomize, helm v3 and v4 (make routes); the end-to-end proof
 ## on a real workflow-controller (make e2e, default Argo version). Tools and control-plane
 ## binaries are built once and cached under $HOME/.cache.
-test: vet
-	$(GO) test ./...
+test: vet promtool
+	PROMTOOL=$(PROMTOOL_BIN) $(GO) test ./...
 	$(MAKE) routes
 	$(MAKE) e2e
 
@@ -104,6 +104,14 @@ $(HELM3_BIN):
 $(HELM4_BIN):
 	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath \
 	  -ldflags '-X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)' helm.sh/helm/v4/cmd/helm@$(HELM4_VERSION)
+
+## promtool: Prometheus' promtool, which evaluates the chart's alert rules in internal/chart's
+##           tests; built once in a throw-away module (go install refuses it) under TOOLS_DIR.
+PROMTOOL_VERSION ?= v0.305.0
+PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
+.PHONY: promtool
+promtool:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/promtool.sh $(PROMTOOL_VERSION) >/dev/null
 
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
