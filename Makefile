@@ -8,7 +8,7 @@ BIN      := bin/argo-metrics-gen
 FUZZTIME ?= 30s
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build dist demo test vet bench fuzz clean chart-template
+.PHONY: all build dist demo test vet fuzz clean chart-template
 
 all: build
 
@@ -41,18 +41,13 @@ demo: build
 ## binary; every route with the real kustomize, helm v3 and v4 (make routes); the end-to-end proof
 ## on a real workflow-controller (make e2e, default Argo version). Tools and control-plane
 ## binaries are built once and cached under $HOME/.cache.
-test: vet
-	$(GO) test ./...
+test: vet promtool
+	PROMTOOL=$(PROMTOOL_BIN) $(GO) test ./...
 	$(MAKE) routes
 	$(MAKE) e2e
 
 vet:
 	$(GO) vet ./...
-
-## bench: Go benchmarks, then wall time and peak RSS on the 1k and 10k benchmark streams
-bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/
-	$(GO) run ./internal/bench -binary $(BIN)
 
 ## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
 FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
@@ -110,8 +105,23 @@ $(HELM4_BIN):
 	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath \
 	  -ldflags '-X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)' helm.sh/helm/v4/cmd/helm@$(HELM4_VERSION)
 
+## promtool: Prometheus' promtool, which evaluates the chart's alert rules in internal/chart's
+##           tests; built once in a throw-away module (go install refuses it) under TOOLS_DIR.
+PROMTOOL_VERSION ?= v0.305.0
+PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
+.PHONY: promtool
+promtool:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/promtool.sh $(PROMTOOL_VERSION) >/dev/null
+
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
+
+## bench: Go benchmarks, then every mode against its floor measured in the same run (parse floor,
+##        pipe 1k/10k, the KRM function on 10k items, kustomize build at 1k: plain, echo, ours)
+.PHONY: bench
+bench: build $(KUSTOMIZE_BIN)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/ ./internal/krm/
+	$(GO) run ./internal/bench -binary $(BIN) -kustomize $(KUSTOMIZE_BIN)
 
 routes: routes-tools
 	ROUTES=1 KUSTOMIZE=$(KUSTOMIZE_BIN) HELM3=$(HELM3_BIN) HELM4=$(HELM4_BIN) \

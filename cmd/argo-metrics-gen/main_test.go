@@ -354,7 +354,7 @@ func TestSchedule(t *testing.T) {
 	}
 	bad := strings.Replace(string(read(t, filepath.Join(dir, "input.yaml"))), `"0 9 * * 1-5"`, `"0 9 * * 1-8"`, 1)
 	r := runBinary(t, []byte(bad), "", "schedule")
-	want := "argo-metrics-gen: <stdin>:19: CronWorkflow finance/weekdays: invalid cron schedule \"0 9 * * 1-8\""
+	want := "argo-metrics-gen: <stdin>:19: CronWorkflow finance/weekdays: cron schedule 0 9 * * 1-8 is malformed"
 	if r.code != 2 || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
 		t.Fatalf("invalid cron: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}

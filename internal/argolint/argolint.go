@@ -103,15 +103,25 @@ func NewValidator(objs []any) *Validator {
 
 // Validate runs Argo's validation of one object; kind is empty for objects it does not check.
 func (v *Validator) Validate(ctx context.Context, obj any) (kind string, err error) {
+	defer func() {
+		// Argo's validator panics on some input (robfig/cron on "CRON_TZ=UTC" alone); report it.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("Argo's validator crashed on this object (%v); Argo cannot accept it", p)
+		}
+	}()
 	switch o := obj.(type) {
 	case *wfv1.CronWorkflow:
-		return "CronWorkflow", validate.ValidateCronWorkflow(ctx, v.templates.in(o.Namespace), v.cluster, o, nil)
+		kind = "CronWorkflow" // set before validating: a panic keeps it
+		return kind, validate.ValidateCronWorkflow(ctx, v.templates.in(o.Namespace), v.cluster, o, nil)
 	case *wfv1.Workflow:
-		return "Workflow", validate.ValidateWorkflow(v.templates.in(o.Namespace), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
+		kind = "Workflow"
+		return kind, validate.ValidateWorkflow(v.templates.in(o.Namespace), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
 	case *wfv1.WorkflowTemplate:
-		return "WorkflowTemplate", validate.ValidateWorkflowTemplate(v.templates.in(o.Namespace), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
+		kind = "WorkflowTemplate"
+		return kind, validate.ValidateWorkflowTemplate(v.templates.in(o.Namespace), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
 	case *wfv1.ClusterWorkflowTemplate:
-		return "ClusterWorkflowTemplate", validate.ValidateClusterWorkflowTemplate(v.templates.in(""), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
+		kind = "ClusterWorkflowTemplate"
+		return kind, validate.ValidateClusterWorkflowTemplate(v.templates.in(""), v.cluster, o, nil, validate.ValidateOpts{Lint: true})
 	}
 	return "", nil
 }

@@ -25,16 +25,16 @@ var scenarios = []struct {
 }{
 	{"01-default-values.yaml",
 		map[string]int{"Service": 1},
-		map[string]int{"Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"02-argo-helm-values.yaml",
 		map[string]int{"ConfigMap": 1},
-		map[string]int{"ConfigMap": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "ConfigMap": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"03-upstream-values.yaml",
 		map[string]int{"Service": 1},
-		map[string]int{"Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"04-monitors-values.yaml",
 		map[string]int{"Service": 1, "DatadogMonitor": 4},
-		map[string]int{"Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"05-prometheus-values.yaml",
 		map[string]int{"PodMonitor": 1, "PrometheusRule": 1},
 		map[string]int{"PodMonitor": 1, "PrometheusRule": 1}},
@@ -43,7 +43,10 @@ var scenarios = []struct {
 		map[string]int{"PodMonitoring": 1, "Rules": 1}},
 	{"07-cronworkflows-values.yaml",
 		map[string]int{"Service": 1, "CronWorkflow": 3},
-		map[string]int{"Service": 1, "CronWorkflow": 3, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "CronWorkflow": 3, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+	{"08-dashboards-values.yaml",
+		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1},
+		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 }
 
 func TestScenariosRender(t *testing.T) {
@@ -179,7 +182,14 @@ func (s *settings) check(t *testing.T, o chart.Object) {
 	case "Service":
 		s.checkService(t, o)
 	case "ConfigMap":
-		s.checkSnippets(t, o)
+		if strings.HasSuffix(o.Name, "-grafana-dashboard") {
+			s.checkGrafanaConfigMap(t, o)
+		} else {
+			s.checkSnippets(t, o)
+		}
+	case "DatadogDashboard":
+		validateCRD(t, o)
+		s.checkDatadogDashboard(t, o)
 	case "DatadogMonitor":
 		validateCRD(t, o)
 		s.checkMonitor(t, o)
@@ -384,10 +394,7 @@ func (s *settings) checkMonitor(t *testing.T, o chart.Object) {
 	if want := v(240, "renotifyInterval"); fmt.Sprint(renotify) != fmt.Sprint(want) {
 		t.Errorf("renotifyInterval %v, want %v", renotify, want)
 	}
-	noData, _ := chart.Path(o.Body, "spec", "options", "notifyNoData")
-	if noData != !jobMonitor {
-		t.Errorf("notifyNoData %v: job monitors must not alert on missing data, the controller monitor must", noData)
-	}
+	s.checkMissingData(t, o, jobMonitor)
 	if _, err := chart.Path(o.Body, "spec", "options", "timeoutH"); err == nil {
 		t.Errorf("timeoutH set: a failed job's alert must stay open until the next success")
 	}
@@ -451,20 +458,37 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 		t.Fatal(err)
 	}
 	wantKeys := append([]string(nil), s.recipe.LabelKeys...)
-	if backend == "gmp" {
-		if o.Namespace != s.ctrlNS {
-			t.Errorf("GMP Rules in %s: they only see series of their own namespace, the controller's (%s)", o.Namespace, s.ctrlNS)
-		}
+	if backend == "gmp" && o.Namespace != s.ctrlNS {
+		t.Errorf("GMP Rules in %s: they only see series of their own namespace, the controller's (%s)", o.Namespace, s.ctrlNS)
+	}
+	if backend == "gmp" || !get(s.vals, true, "prometheus", "podMonitor", "honorLabels").(bool) {
 		for i, k := range wantKeys {
 			if k == "namespace" {
-				wantKeys[i] = "exported_namespace" // GMP cannot honor labels
+				wantKeys[i] = "exported_namespace" // labels not honored
 			}
 		}
 	}
 	alerts := map[string]bool{}
+	recorded := map[string]bool{}
 	for _, r := range rules.([]any) {
 		rule := r.(map[string]any)
-		name := rule["alert"].(string)
+		if rec, ok := rule["record"].(string); ok {
+			// level:metric:operation, as the monitoring mixins name them; read by the alerts below.
+			if _, err := parser.ParseExpr(rec); err != nil || !strings.HasPrefix(rec, "cronworkflow:") {
+				t.Errorf("recording rule %q: not a level:metric:operation name", rec)
+			}
+			if len(rule) != 2 {
+				t.Errorf("recording rule %s: %v, want only record and expr", rec, rule)
+			}
+			recorded[rec] = true
+		}
+	}
+	for _, r := range rules.([]any) {
+		rule := r.(map[string]any)
+		name, _ := rule["alert"].(string)
+		if name == "" {
+			name, _ = rule["record"].(string)
+		}
 		alerts[name] = true
 		expr, err := parser.ParseExpr(rule["expr"].(string))
 		if err != nil {
@@ -474,7 +498,7 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 		parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
 			switch n := n.(type) {
 			case *parser.VectorSelector:
-				if !s.promNames[n.Name] {
+				if !s.promNames[n.Name] && !recorded[n.Name] {
 					t.Errorf("%s: metric %s is not exported (known: %v)", name, n.Name, s.promNames)
 				}
 				for _, m := range n.LabelMatchers {
@@ -489,6 +513,9 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 			}
 			return nil
 		})
+		if rule["record"] != nil {
+			continue
+		}
 		labels, _ := rule["labels"].(map[string]any)
 		if labels["severity"] == nil {
 			t.Errorf("%s: no severity label", name)

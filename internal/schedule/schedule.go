@@ -9,6 +9,7 @@ package schedule
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // the same answer on every machine, whatever its zoneinfo
@@ -75,24 +76,36 @@ func maxInterval(s Spec) (scanned, error) {
 	}
 	if s.Timezone != "" {
 		if _, err := time.LoadLocation(s.Timezone); err != nil {
-			return scanned{}, fmt.Errorf("unknown time zone %q in spec.timezone", s.Timezone)
+			return scanned{}, fmt.Errorf("spec.timezone: invalid timezone %q: %v", s.Timezone, err)
 		}
-	}
-	// No timezone means the controller's, UTC in Argo's images; never this machine's local zone.
-	tz := s.Timezone
-	if tz == "" {
-		tz = "UTC"
 	}
 	parsed := make([]cron.Schedule, len(s.Schedules))
+	var loc *time.Location
+	sameZone := true
 	for i, text := range s.Schedules {
-		full := "CRON_TZ=" + tz + " " + text
-		p, err := cron.ParseStandard(full)
+		p, err := Parse(text, s.Timezone)
 		if err != nil {
-			return scanned{}, fmt.Errorf("invalid cron schedule %q: %v", text, err)
+			return scanned{}, err
 		}
 		parsed[i] = p
+		l := Location(p)
+		if loc == nil {
+			loc = l
+		} else if l.String() != loc.String() {
+			sameZone = false
+		}
 	}
-	loc, _ := time.LoadLocation(tz)
+	if !sameZone {
+		// Schedules in different zones share no calendar day: walk them run by run.
+		r := scanRuns(parsed, Anchor, Anchor.Add(window))
+		if r.fires < 2 {
+			r = scanRuns(parsed, Anchor, Anchor.Add(longWindow))
+		}
+		if r.fires < 2 {
+			return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
+		}
+		return r, nil
+	}
 	r := scan(parsed, loc, Anchor.Add(window))
 	if r.fires < 2 {
 		r = scan(parsed, loc, Anchor.Add(longWindow))
@@ -101,6 +114,43 @@ func maxInterval(s Spec) (scanned, error) {
 		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
 	}
 	return r, nil
+}
+
+// Parse reads one schedule as Argo v3.7 does. Its validator accepts what cron.ParseStandard
+// accepts as written, its own "CRON_TZ=" or "TZ=" prefix included; its controller prepends
+// "CRON_TZ=<spec.timezone> " when timezone is set, and otherwise runs in its own zone (UTC in
+// Argo's images, never this machine's). Refusals carry Argo's reason.
+func Parse(text, timezone string) (cron.Schedule, error) {
+	own := strings.HasPrefix(text, "TZ=") || strings.HasPrefix(text, "CRON_TZ=")
+	if own && !strings.Contains(text, " ") {
+		// robfig/cron panics on a zone prefix with nothing after it.
+		return nil, fmt.Errorf("cron schedule %s is malformed: a time zone prefix needs a schedule after it", text)
+	}
+	if _, err := cron.ParseStandard(text); err != nil {
+		return nil, fmt.Errorf("cron schedule %s is malformed: %v", text, err)
+	}
+	full := text
+	switch {
+	case timezone != "":
+		full = "CRON_TZ=" + timezone + " " + text
+	case !own:
+		full = "CRON_TZ=UTC " + text
+	}
+	p, err := cron.ParseStandard(full)
+	if err != nil {
+		// Only a schedule with its own zone prefix gets here: Argo's validator accepts it, but
+		// the controller cannot schedule "CRON_TZ=<timezone> CRON_TZ=..." and never runs the job.
+		return nil, fmt.Errorf("cron schedule %s has its own time zone and spec.timezone %q is set too: Argo's controller prepends CRON_TZ=%s and then fails (%v), so the job never runs; keep one of the two", text, timezone, timezone, err)
+	}
+	return p, nil
+}
+
+// Location is the zone a parsed schedule runs in.
+func Location(s cron.Schedule) *time.Location {
+	if spec, ok := s.(*cron.SpecSchedule); ok && spec.Location != nil {
+		return spec.Location
+	}
+	return time.UTC // @every: intervals, the same in every zone
 }
 
 // scan returns the longest and shortest gaps between consecutive runs of all schedules

@@ -47,6 +47,14 @@ func TestMaxInterval(t *testing.T) {
 		"every":           {schedule.Spec{Schedules: []string{"@every 90m"}}, 90 * time.Minute},
 		"same instant":    {schedule.Spec{Schedules: []string{"0 0 * * *", "@daily"}}, d},
 		"quarterly Tokyo": {schedule.Spec{Schedules: []string{"0 9 1 1,4,7,10 *"}, Timezone: "Asia/Tokyo"}, 92 * d},
+		// A zone in the schedule itself, without spec.timezone: Argo's validator and controller
+		// both read it as written. The gap is the one in the schedule's own zone (New York's DST night).
+		"own zone, weekdays": {schedule.Spec{Schedules: []string{"CRON_TZ=Asia/Tokyo 0 6 * * 1-5"}}, 3 * d},
+		"own zone, TZ=":      {schedule.Spec{Schedules: []string{"TZ=America/New_York 30 2 * * *"}}, 47 * h},
+		"own zone, every":    {schedule.Spec{Schedules: []string{"CRON_TZ=Europe/Berlin @every 2h"}}, 2 * h},
+		"own zone, hourly":   {schedule.Spec{Schedules: []string{"CRON_TZ=Europe/London @hourly"}}, h},
+		// Two zones: 06:00 Tokyo is 21:00 UTC the day before, 22:00 UTC is 07:00 Tokyo.
+		"mixed zones": {schedule.Spec{Schedules: []string{"CRON_TZ=Asia/Tokyo 0 6 * * *", "0 22 * * *"}}, 23 * h},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := schedule.MaxInterval(tc.spec)
@@ -66,11 +74,16 @@ func TestMaxIntervalErrors(t *testing.T) {
 		want string
 	}{
 		"none":          {schedule.Spec{}, "no schedule"},
-		"bad cron":      {schedule.Spec{Schedules: []string{"61 * * * *"}}, `invalid cron schedule "61 * * * *"`},
-		"zero step":     {schedule.Spec{Schedules: []string{"*/0 * * * *"}}, `invalid cron schedule "*/0 * * * *"`},
-		"six fields":    {schedule.Spec{Schedules: []string{"0 0 0 * * *"}}, "invalid cron schedule"},
-		"bad time zone": {schedule.Spec{Schedules: []string{"0 0 * * *"}, Timezone: "Mars/Olympus"}, `unknown time zone "Mars/Olympus"`},
-		"never":         {schedule.Spec{Schedules: []string{"0 0 30 2 *"}}, "fire fewer than twice"},
+		"bad cron":      {schedule.Spec{Schedules: []string{"61 * * * *"}}, `cron schedule 61 * * * * is malformed`},
+		"zero step":     {schedule.Spec{Schedules: []string{"*/0 * * * *"}}, `cron schedule */0 * * * * is malformed`},
+		"six fields":    {schedule.Spec{Schedules: []string{"0 0 0 * * *"}}, "expected exactly 5 fields"},
+		"bad time zone": {schedule.Spec{Schedules: []string{"0 0 * * *"}, Timezone: "Mars/Olympus"}, `invalid timezone "Mars/Olympus"`},
+		"bad own zone":  {schedule.Spec{Schedules: []string{"CRON_TZ=Mars/Olympus 0 0 * * *"}}, "provided bad location Mars/Olympus"},
+		"prefix alone":  {schedule.Spec{Schedules: []string{"CRON_TZ=UTC"}}, "needs a schedule after it"},
+		// Argo's validator accepts this, but its controller prepends CRON_TZ=Europe/Paris and
+		// cannot parse the result: the job would never run.
+		"two zones": {schedule.Spec{Schedules: []string{"CRON_TZ=Asia/Tokyo 0 6 * * *"}, Timezone: "Europe/Paris"}, "the job never runs"},
+		"never":     {schedule.Spec{Schedules: []string{"0 0 30 2 *"}}, "fire fewer than twice"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := schedule.MaxInterval(tc.spec)

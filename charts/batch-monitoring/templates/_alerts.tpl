@@ -6,16 +6,22 @@ are built with printf here, so Helm prints them verbatim.
 
 {{- /* batch-monitoring.alertLabels: (dict "ctx" $ "backend" datadog|prometheus|gmp) -> JSON
 {"keys": [...], "ns": "<namespace label>", "job": "<name label>"}: the label keys of the
-injected metrics as the backend sees them. GMP cannot honor labels: a metric label that
-collides with a target label (namespace, pod, ...) arrives as exported_<key>. */ -}}
+injected metrics as the backend sees them. A metric label that collides with a target label
+arrives as exported_<key> where labels are not honored: always on GMP, and on Prometheus with
+prometheus.podMonitor.honorLabels false (the PodMonitor's target labels). */ -}}
 {{- define "batch-monitoring.alertLabels" -}}
 {{- $r := include "batch-monitoring.recipe" .ctx | fromJson -}}
-{{- $protected := list "project_id" "location" "cluster" "namespace" "job" "instance" "container" "pod" "top_level_controller_name" "top_level_controller_type" -}}
+{{- $protected := list -}}
+{{- if eq .backend "gmp" -}}
+{{- $protected = list "project_id" "location" "cluster" "namespace" "job" "instance" "container" "pod" "top_level_controller_name" "top_level_controller_type" -}}
+{{- else if and (eq .backend "prometheus") (not .ctx.Values.prometheus.podMonitor.honorLabels) -}}
+{{- $protected = list "namespace" "pod" "container" "endpoint" "job" "instance" -}}
+{{- end -}}
 {{- $map := dict -}}
 {{- $keys := list -}}
 {{- range $r.labelKeys -}}
 {{- $k := . -}}
-{{- if and (eq $.backend "gmp") (has . $protected) -}}{{- $k = printf "exported_%s" . -}}{{- end -}}
+{{- if has . $protected -}}{{- $k = printf "exported_%s" . -}}{{- end -}}
 {{- $_ := set $map . $k -}}
 {{- $keys = append $keys $k -}}
 {{- end -}}
@@ -65,8 +71,14 @@ Team runbook: {{ . }}
 {{- join "," $parts -}}
 {{- end -}}
 
-{{- /* batch-monitoring.promRules: (dict "ctx" $ "backend" prometheus|gmp) -> the alerting rules,
-as YAML (a list of rules). */ -}}
+{{- /* batch-monitoring.promRules: (dict "ctx" $ "backend" prometheus|gmp) -> the rules, as YAML (a
+list). Recording rules first: one series per job and metric, taken from the leading controller
+(standby and former leaders keep no or old gauges; a controller without is_leader counts as
+leading), so a stale pod's value never outvotes the new leader's. The alerts then read the last
+recorded value over alerts.lookback: a controller restart, a leader change, metricsTTL or a scrape
+gap leaves the recorded series without samples, and the last known value holds until the job
+reports again, or until lookback has passed (a deleted job). Same group: each evaluation records,
+then alerts on what it recorded. */ -}}
 {{- define "batch-monitoring.promRules" -}}
 {{- $ctx := .ctx -}}
 {{- $r := include "batch-monitoring.recipe" $ctx | fromJson -}}
@@ -75,14 +87,29 @@ as YAML (a list of rules). */ -}}
 {{- $ns := printf "{{ $labels.%s }}" $l.ns -}}
 {{- $job := printf "{{ $labels.%s }}" $l.job -}}
 {{- $a := $ctx.Values.alerts -}}
+{{- $lb := $a.lookback -}}
 {{- $extra := ternary $ctx.Values.prometheus.gmp.alertLabels $ctx.Values.prometheus.rules.alertLabels (eq .backend "gmp") -}}
 {{- $m := dict -}}
-{{- range $key, $name := $r.metrics -}}{{- $_ := set $m $key (printf "%s%s" $r.prefix $name) -}}{{- end -}}
+{{- $rec := dict -}}
 {{- $rules := list -}}
+{{- range $key, $name := $r.metrics -}}
+{{- $_ := set $m $key (printf "%s%s" $r.prefix $name) -}}
+{{- end -}}
+{{- $need := list -}}
+{{- if $a.lastRunFailed.enabled -}}{{- $need = append $need "exitCode" -}}{{- end -}}
+{{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}{{- $need = concat $need (list "lastSuccess" "stalenessThreshold") -}}{{- end -}}
+{{- if and $a.slowRun.enabled $m.duration -}}{{- $need = append $need "duration" -}}{{- end -}}
+{{- range $key := $need -}}
+{{- $metric := get $m $key -}}
+{{- $_ := set $rec $key (printf "cronworkflow:%s:leader" $metric) -}}
+{{- $rules = append $rules (dict
+  "record" (get $rec $key)
+  "expr" (printf "max by (%s) ((%s and on (instance) (argo_workflows_is_leader == 1)) or (%s unless on (instance) argo_workflows_is_leader))" $by $metric $metric)) -}}
+{{- end -}}
 {{- if $a.lastRunFailed.enabled -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowLastRunFailed"
-  "expr" (printf "max by (%s) (%s) > 0" $by $m.exitCode)
+  "expr" (printf "last_over_time(%s[%s]) > 0" $rec.exitCode $lb)
   "labels" (merge (dict "severity" $a.lastRunFailed.severity) $extra)
   "annotations" (dict
     "summary" (printf "The last run of CronWorkflow %s/%s failed" $ns $job)
@@ -91,17 +118,17 @@ as YAML (a list of rules). */ -}}
 {{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowNotSucceededWithinThreshold"
-  "expr" (printf "time() - max by (%s) (max_over_time(%s[%s])) > max by (%s) (max_over_time(%s[%s]))" $by $m.lastSuccess $a.notSucceeded.lookback $by $m.stalenessThreshold $a.notSucceeded.lookback)
+  "expr" (printf "time() - last_over_time(%s[%s]) > last_over_time(%s[%s])" $rec.lastSuccess $lb $rec.stalenessThreshold $lb)
   "labels" (merge (dict "severity" $a.notSucceeded.severity) $extra)
   "annotations" (dict
     "summary" (printf "CronWorkflow %s/%s has not succeeded within its threshold" $ns $job)
     "description" (printf "CronWorkflow %s in namespace %s last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows.\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "notSucceeded" "ns" $ns "job" $job))))) -}}
 {{- end -}}
 {{- if and $a.slowRun.enabled $m.duration -}}
-{{- $d := printf "max by (%s) (%s)" $by $m.duration -}}
+{{- $d := printf "last_over_time(%s[%s])" $rec.duration $lb -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowSlowRun"
-  "expr" (printf "(%s > %v * max by (%s) (quantile_over_time(0.5, %s[%s]))) and (%s > %v)" $d $a.slowRun.factor $by $m.duration $a.slowRun.window $d (int $a.slowRun.minSeconds))
+  "expr" (printf "(%s > %v * quantile_over_time(0.5, %s[%s])) and (%s > %v)" $d $a.slowRun.factor $rec.duration $a.slowRun.window $d (int $a.slowRun.minSeconds))
   "labels" (merge (dict "severity" $a.slowRun.severity) $extra)
   "annotations" (dict
     "summary" (printf "The last run of CronWorkflow %s/%s was slower than usual" $ns $job)
@@ -116,10 +143,12 @@ as YAML (a list of rules). */ -}}
   "labels" (merge (dict "severity" $a.controllerDown.severity) $extra)
   "annotations" (dict
     "summary" "No Argo workflow-controller exports metrics as leader"
-    "description" (printf "No workflow-controller in namespace %s has exported argo_workflows_is_leader == 1 for %s: the controller is down, no leader is elected, or the scrape fails. CronWorkflow alerts are blind meanwhile.\n\n%s" (include "batch-monitoring.controllerNamespace" $ctx) $a.controllerDown.for (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "controllerDown" "ns" "" "job" ""))))) -}}
+    "description" (printf "No workflow-controller in namespace %s has exported argo_workflows_is_leader == 1 for %s: the controller is down, no leader is elected, or the scrape fails. CronWorkflow alerts hold each job's last known state meanwhile (for %s).\n\n%s" (include "batch-monitoring.controllerNamespace" $ctx) $a.controllerDown.for $lb (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "controllerDown" "ns" "" "job" ""))))) -}}
 {{- end -}}
 {{- range $rule := $rules -}}
+{{- if $rule.alert -}}
 {{- with $ctx.Values.runbook.url -}}{{- $_ := set $rule.annotations "runbook_url" . -}}{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- toYaml $rules -}}
 {{- end -}}
@@ -127,6 +156,10 @@ as YAML (a list of rules). */ -}}
 {{- /* batch-monitoring.rulesYAML: a list of rules (from promRules) -> readable YAML. */ -}}
 {{- define "batch-monitoring.rulesYAML" -}}
 {{- range . }}
+{{- if .record }}
+- record: {{ .record }}
+  expr: {{ .expr | quote }}
+{{- else }}
 - alert: {{ .alert }}
   expr: {{ .expr | quote }}
   {{- with .for }}
@@ -141,5 +174,6 @@ as YAML (a list of rules). */ -}}
     {{- with .annotations.runbook_url }}
     runbook_url: {{ . | quote }}
     {{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}

@@ -1,0 +1,212 @@
+package chart_test
+
+// What each DatadogMonitor does, from Datadog's documentation:
+//
+//   - On missing data (docs.datadoghq.com/monitors/guide/on_missing_data): `on_missing_data`
+//     replaces `notify_no_data` and `no_data_timeframe` and uses the monitor's own time window.
+//     `default` shows the last known status for every aggregation but sum and count (those
+//     evaluate as 0); `show_and_notify_no_data` shows No Data and notifies; `resolve` shows OK.
+//   - `group_retention_duration` applies to APM, logs, events and similar monitors, not to metric
+//     monitors; `timeout_h` auto-resolves a triggered group.
+//   - A metric alert query is `time_aggr(window):space_aggr:metric{scope} by {tags} <op> <threshold>`;
+//     a change alert is `pct_change(time_aggr(window),shift):...`, the change in percent against
+//     the value `shift` earlier, with shift one of last_5m … last_1w... (here last_1h, last_1d, last_1w).
+//
+// A job's series disappear while a restarted controller has not run the job (the gauges live in
+// the leader's memory), so the job monitors must keep the last known status (a failing job stays
+// in Alert) and the controller monitor must notify on No Data.
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+)
+
+// ddQuery is a parsed metric monitor query.
+type ddQuery struct {
+	timeAggr, window, shift string // shift only for pct_change
+	terms                   []ddTerm
+	op                      string
+	threshold               float64
+}
+
+type ddTerm struct{ space, metric, scope, by string }
+
+var (
+	ddHeadRE = regexp.MustCompile(`^(?:(pct_change)\((\w+)\((last_\w+)\),(last_\w+)\)|(\w+)\((last_\w+)\)):(.+) (>=|<=|>|<) (-?[0-9.]+)$`)
+	ddTermRE = regexp.MustCompile(`^(\w+):([\w.]+)\{([^}]*)\}(?: by \{([^}]*)\})?$`)
+)
+
+func parseDDQuery(t *testing.T, q string) ddQuery {
+	t.Helper()
+	m := ddHeadRE.FindStringSubmatch(q)
+	if m == nil {
+		t.Fatalf("query %q: not a metric alert query", q)
+	}
+	var d ddQuery
+	if m[1] != "" {
+		d.timeAggr, d.window, d.shift = m[2], m[3], m[4]
+	} else {
+		d.timeAggr, d.window = m[5], m[6]
+	}
+	for _, part := range strings.Split(m[7], " - ") {
+		tm := ddTermRE.FindStringSubmatch(part)
+		if tm == nil {
+			t.Fatalf("query %q: term %q is not space_aggr:metric{scope} by {tags}", q, part)
+		}
+		d.terms = append(d.terms, ddTerm{tm[1], tm[2], tm[3], tm[4]})
+	}
+	d.op = m[8]
+	d.threshold, _ = strconv.ParseFloat(m[9], 64)
+	return d
+}
+
+// fires says whether the monitor triggers on value v, as Datadog compares it with the threshold.
+func (d ddQuery) fires(v float64) bool {
+	switch d.op {
+	case ">":
+		return v > d.threshold
+	case ">=":
+		return v >= d.threshold
+	case "<":
+		return v < d.threshold
+	default:
+		return v <= d.threshold
+	}
+}
+
+func windowMinutes(t *testing.T, w string) int {
+	t.Helper()
+	units := map[byte]int{'m': 1, 'h': 60, 'd': 1440, 'w': 10080}
+	s := strings.TrimPrefix(w, "last_")
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || units[s[len(s)-1]] == 0 {
+		t.Fatalf("window %q", w)
+	}
+	return n * units[s[len(s)-1]]
+}
+
+// checkMissingData: what a monitor does when its series stop reporting (every scenario).
+func (s *settings) checkMissingData(t *testing.T, o chart.Object, jobMonitor bool) {
+	opts := o.Body["spec"].(map[string]any)["options"].(map[string]any)
+	for _, legacy := range []string{"notifyNoData", "noDataTimeframe", "groupRetentionDuration", "timeoutH"} {
+		if _, ok := opts[legacy]; ok {
+			t.Errorf("option %s set: replaced by onMissingData, not for metric monitors, or auto-resolving", legacy)
+		}
+	}
+	d := parseDDQuery(t, o.Body["spec"].(map[string]any)["query"].(string))
+	if jobMonitor {
+		// default keeps the last known status only for aggregations other than sum and count.
+		if opts["onMissingData"] != "default" {
+			t.Errorf("onMissingData %v: a failing job must stay in Alert while a restarted controller has no series", opts["onMissingData"])
+		}
+		for _, a := range append([]string{d.timeAggr}, termAggrs(d)...) {
+			if a == "sum" || a == "count" {
+				t.Errorf("aggregation %s: missing data would evaluate as 0 and resolve the group", a)
+			}
+		}
+		return
+	}
+	if opts["onMissingData"] != "show_and_notify_no_data" {
+		t.Errorf("onMissingData %v: the controller monitor must notify when its series stop", opts["onMissingData"])
+	}
+	if _, ok := opts["renotifyInterval"]; ok && !containsAny(opts["renotifyStatuses"], "no data") {
+		t.Errorf("renotifyStatuses %v: no data is the controller monitor's alert state", opts["renotifyStatuses"])
+	}
+}
+
+func termAggrs(d ddQuery) []string {
+	var out []string
+	for _, tm := range d.terms {
+		out = append(out, tm.space)
+	}
+	return out
+}
+
+// Each monitor's query, comparator and thresholds against the values the metrics take.
+func TestDatadogMonitorsSemantics(t *testing.T) {
+	for _, vals := range []map[string]any{
+		{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}},
+		scenario(t, "04-monitors-values.yaml"),
+		mergeValues(scenario(t, "04-monitors-values.yaml"), map[string]any{"alerts": map[string]any{
+			"slowRun": map[string]any{"factor": 3}, "controllerDown": map[string]any{"for": "30m"}}}),
+	} {
+		f, err := strconv.ParseFloat(toString(get(vals, 2, "alerts", "slowRun", "factor")), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctrlFor := get(vals, "15m", "alerts", "controllerDown", "for").(string)
+		baseline := get(vals, "last_1w", "datadog", "monitors", "slowRunBaseline").(string)
+		res := render(t, vals)
+		seen := map[string]bool{}
+		for _, o := range res.OfKind("DatadogMonitor") {
+			spec := o.Body["spec"].(map[string]any)
+			d := parseDDQuery(t, spec["query"].(string))
+			if crit, err := strconv.ParseFloat(str(t, o.Body, "spec", "options", "thresholds", "critical"), 64); err != nil || crit != d.threshold {
+				t.Errorf("%s: critical threshold %v (%v) is not the query's %v", o.Name, crit, err, d.threshold)
+			}
+			metric := func(i int) string { return strings.TrimPrefix(d.terms[i].metric, "argo_workflows.") }
+			key := strings.TrimPrefix(o.Name, "batch-monitoring-")
+			seen[key] = true
+			switch key {
+			case "last-run-failed":
+				// exit_code is 1 from a failed run until the next success, 0 after a success.
+				if len(d.terms) != 1 || metric(0) != "exit_code" || d.timeAggr != "max" || d.terms[0].space != "max" {
+					t.Errorf("%s: query %q, want max(...):max:exit_code", key, spec["query"])
+				}
+				if !d.fires(1) || d.fires(0) {
+					t.Errorf("%s: %s %v must trigger on exit_code 1 and not on 0", key, d.op, d.threshold)
+				}
+			case "not-succeeded":
+				// time_elapsed: seconds since the last success, minus the job's threshold.
+				if len(d.terms) != 2 || metric(0) != "last_success_timestamp" || metric(1) != "staleness_threshold_seconds" {
+					t.Errorf("%s: query %q, want last_success_timestamp - staleness_threshold_seconds", key, spec["query"])
+				}
+				if !d.fires(1) || d.fires(0) || d.fires(-3600) {
+					t.Errorf("%s: %s %v must trigger once the elapsed time exceeds the threshold, not at or before it", key, d.op, d.threshold)
+				}
+			case "slow-run":
+				if len(d.terms) != 1 || metric(0) != "duration" || d.shift != baseline || d.timeAggr != "max" {
+					t.Errorf("%s: query %q, want pct_change(max(...),%s):...duration", key, spec["query"], baseline)
+				}
+				pct := func(ratio float64) float64 { return (ratio - 1) * 100 }
+				if !d.fires(pct(f*1.01)) || d.fires(pct(f*0.99)) || d.fires(pct(0.5)) {
+					t.Errorf("%s: %s %v must trigger when a run takes more than %v times the baseline, not less", key, d.op, d.threshold, f)
+				}
+			case "controller-not-exporting":
+				// sum of is_leader over the controller pods: 1 with a leader, 0 with standbys only.
+				if len(d.terms) != 1 || metric(0) != "is_leader" || d.terms[0].space != "sum" {
+					t.Errorf("%s: query %q, want sum:is_leader", key, spec["query"])
+				}
+				if !d.fires(0) || d.fires(1) {
+					t.Errorf("%s: %s %v must trigger with no leader (0), not with one (1)", key, d.op, d.threshold)
+				}
+				if windowMinutes(t, d.window) != windowMinutes(t, "last_"+ctrlFor) || d.timeAggr != "max" {
+					t.Errorf("%s: %s(%s): must hold for alerts.controllerDown.for (%s) throughout", key, d.timeAggr, d.window, ctrlFor)
+				}
+			default:
+				t.Errorf("unexpected monitor %s", o.Name)
+			}
+		}
+		if len(seen) != 4 {
+			t.Errorf("monitors %v, want the four", seen)
+		}
+	}
+}
+
+func toString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
+}

@@ -1,0 +1,568 @@
+package chart_test
+
+// The chart's Prometheus and GMP rules, evaluated by Prometheus' own rule engine: `promtool test
+// rules` (v0.305.0) on the rules rendered from the chart, fed with the series a real
+// workflow-controller exports (one set per controller pod, with the target labels Prometheus
+// adds), through restarts, leader changes, scrape gaps, threshold changes and deleted jobs.
+// Every expected firing window below is written out by hand, in minutes since the start.
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+)
+
+// promtoolVersion is the Prometheus release whose rule engine judges the rules.
+const promtoolVersion = "v0.305.0"
+
+var (
+	promtoolOnce sync.Once
+	promtoolPath string
+	promtoolErr  error
+)
+
+// promtool returns $PROMTOOL (set by `make test`), else builds it once with the cached
+// throw-away-module build of test/tools/promtool.sh.
+func promtool(t *testing.T) string {
+	t.Helper()
+	promtoolOnce.Do(func() {
+		if p := os.Getenv("PROMTOOL"); p != "" {
+			promtoolPath = p
+			return
+		}
+		out, err := exec.Command(filepath.Join("..", "..", "test", "tools", "promtool.sh"), promtoolVersion).Output()
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				err = fmt.Errorf("%v: %s", err, ee.Stderr)
+			}
+			promtoolErr = fmt.Errorf("building promtool %s: %v", promtoolVersion, err)
+			return
+		}
+		promtoolPath = strings.TrimSpace(string(out))
+	})
+	if promtoolErr != nil {
+		t.Fatal(promtoolErr)
+	}
+	return promtoolPath
+}
+
+// A flavour is one way the chart's rules see the controller's series.
+type flavour struct {
+	name   string
+	values map[string]any
+	kind   string   // the rendered object holding the rules
+	apis   []string // APIs the render is given
+	nsKey  string   // label carrying the job's namespace
+	target func(ctrlNS, pod string) map[string]string
+	// otherControllers: whether a controller of another Argo installation is visible to the
+	// rules (not on GMP, whose Rules only see their own namespace).
+	otherControllers bool
+}
+
+func flavours(t *testing.T) []flavour {
+	promTarget := func(ctrlNS, pod string) map[string]string {
+		return map[string]string{"namespace": ctrlNS, "pod": pod, "instance": podIP(pod) + ":9090",
+			"job": ctrlNS + "/batch-monitoring-controller", "endpoint": "metrics", "container": "workflow-controller"}
+	}
+	gmpTarget := func(ctrlNS, pod string) map[string]string {
+		return map[string]string{"project_id": "p", "location": "europe-west1", "cluster": "c", "namespace": ctrlNS,
+			"job": "batch-monitoring-controller", "instance": pod + ":metrics", "pod": pod, "container": "controller"}
+	}
+	noHonor := scenario(t, "05-prometheus-values.yaml")
+	noHonor["prometheus"].(map[string]any)["podMonitor"].(map[string]any)["honorLabels"] = false
+	return []flavour{
+		{"prometheus", scenario(t, "05-prometheus-values.yaml"), "PrometheusRule", nil, "namespace", promTarget, true},
+		{"prometheus-honorLabels-false", noHonor, "PrometheusRule", nil, "exported_namespace", promTarget, true},
+		{"gmp", scenario(t, "06-gmp-values.yaml"), "Rules", nil, "exported_namespace", gmpTarget, false},
+	}
+}
+
+func podIP(pod string) string {
+	n := 0
+	for _, c := range pod {
+		n = n*31 + int(c)
+	}
+	return fmt.Sprintf("10.0.%d.%d", n%200, n%250+1)
+}
+
+// A controller pod: up during [from, to), leading during the given intervals.
+type pod struct {
+	name     string
+	ns       string // controller namespace; "" is argo
+	from, to int
+	leads    [][2]int
+}
+
+func (p pod) up(t int) bool { return p.from <= t && t < p.to }
+
+func (p pod) leading(t int) bool {
+	for _, l := range p.leads {
+		if l[0] <= t && t < l[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// A completed run, as the controller records it: the pod that led at that minute sets the job's
+// gauges.
+type run struct {
+	at        int
+	ns, job   string
+	failed    bool
+	duration  float64 // seconds; 0 means 600
+	threshold float64 // seconds; 0 means 90000
+}
+
+// A window during which exactly one alert instance for (ns, job) fires: [from, to).
+type window struct {
+	from, to int
+	ns, job  string // empty for the controller alert
+}
+
+type ruleScenario struct {
+	name    string
+	minutes int
+	values  map[string]any // merged over the flavour's values
+	pods    []pod
+	runs    []run
+	fire    map[string][]window // alert -> windows; an alert not listed never fires
+}
+
+const (
+	alertFailed     = "ArgoCronWorkflowLastRunFailed"
+	alertStale      = "ArgoCronWorkflowNotSucceededWithinThreshold"
+	alertSlow       = "ArgoCronWorkflowSlowRun"
+	alertController = "ArgoWorkflowsControllerNotExporting"
+)
+
+var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController}
+
+func leader(name string, from, to int) pod {
+	return pod{name: name, from: from, to: to, leads: [][2]int{{from, to}}}
+}
+
+var ruleScenarios = []ruleScenario{
+	{
+		name:    "fail fires until the success, across a 10-minute restart",
+		minutes: 700,
+		pods:    []pod{leader("ctrl-a", 0, 300), leader("ctrl-b", 310, 700)},
+		runs: []run{
+			{at: 60, ns: "data", job: "nightly"},
+			{at: 120, ns: "data", job: "nightly", failed: true},
+			{at: 400, ns: "data", job: "nightly", failed: true},
+			{at: 500, ns: "data", job: "nightly"},
+		},
+		// 10 minutes without a leader: pending, never firing (for: 15m).
+		fire: map[string][]window{alertFailed: {{120, 500, "data", "nightly"}}},
+	},
+	{
+		name:    "a 6-hour restart gap: the failure holds, the controller alert fires meanwhile",
+		minutes: 1000,
+		pods:    []pod{leader("ctrl-a", 0, 300), leader("ctrl-b", 660, 1000)},
+		runs: []run{
+			{at: 60, ns: "data", job: "nightly"},
+			{at: 120, ns: "data", job: "nightly", failed: true},
+			{at: 800, ns: "data", job: "nightly"},
+		},
+		fire: map[string][]window{
+			alertFailed:     {{120, 800, "data", "nightly"}},
+			alertController: {{315, 660, "", ""}},
+		},
+	},
+	{
+		name:    "leader change: the old pod keeps its stale failure, the new leader's success wins",
+		minutes: 800,
+		pods: []pod{
+			{name: "ctrl-a", from: 0, to: 700, leads: [][2]int{{0, 310}}},
+			{name: "ctrl-b", from: 300, to: 800, leads: [][2]int{{310, 800}}},
+		},
+		runs: []run{
+			{at: 60, ns: "data", job: "nightly"},
+			{at: 120, ns: "data", job: "nightly", failed: true},
+			{at: 400, ns: "data", job: "nightly"},
+		},
+		fire: map[string][]window{alertFailed: {{120, 400, "data", "nightly"}}},
+	},
+	{
+		name:    "staleness before and after the threshold, across a restart",
+		minutes: 600,
+		pods:    []pod{leader("ctrl-a", 0, 150), leader("ctrl-b", 160, 600)},
+		runs: []run{
+			{at: 60, ns: "data", job: "hourly", threshold: 7200},
+			{at: 300, ns: "data", job: "hourly", threshold: 7200},
+		},
+		// Last success at minute 60, threshold 2 h: overdue after minute 180, from the recorded
+		// history while no pod exports the job; again 2 h after the success at 300.
+		fire: map[string][]window{alertStale: {{181, 300, "data", "hourly"}, {421, 600, "data", "hourly"}}},
+	},
+	{
+		name:    "a changed threshold takes effect at the job's next run",
+		minutes: 600,
+		pods:    []pod{leader("ctrl-a", 0, 600)},
+		runs: []run{
+			{at: 60, ns: "data", job: "hourly", threshold: 7200},
+			{at: 100, ns: "data", job: "hourly", failed: true, threshold: 3600},
+			{at: 150, ns: "data", job: "hourly", failed: true, threshold: 14400},
+		},
+		// Lowered to 1 h at minute 100: overdue after 60+60; raised to 4 h at 150: resolved,
+		// overdue again after 60+240.
+		fire: map[string][]window{
+			alertFailed: {{100, 600, "data", "hourly"}},
+			alertStale:  {{121, 150, "data", "hourly"}, {301, 600, "data", "hourly"}},
+		},
+	},
+	{
+		name:    "a slow run right after a restart is compared with the job's own median",
+		minutes: 700,
+		pods:    []pod{leader("ctrl-a", 0, 400), leader("ctrl-b", 410, 700)},
+		runs: append(hourly(60, 360, "data", "nightly", 600), append(hourly(60, 360, "data", "quick", 100),
+			run{at: 480, ns: "data", job: "nightly", duration: 1300}, // > 2 × 600 and > 300 s
+			run{at: 480, ns: "data", job: "quick", duration: 250},    // > 2 × 100 but < minSeconds
+			run{at: 540, ns: "data", job: "nightly", duration: 600},
+			run{at: 540, ns: "data", job: "quick", duration: 100})...),
+		fire: map[string][]window{alertSlow: {{480, 540, "data", "nightly"}}},
+	},
+	{
+		name:    "the same job name in two namespaces: one alert each",
+		minutes: 600,
+		pods:    []pod{leader("ctrl-a", 0, 600)},
+		runs: []run{
+			{at: 60, ns: "data", job: "nightly", failed: true},
+			{at: 60, ns: "billing", job: "nightly"},
+			{at: 200, ns: "billing", job: "nightly", failed: true},
+			{at: 300, ns: "data", job: "nightly"},
+		},
+		fire: map[string][]window{alertFailed: {{60, 300, "data", "nightly"}, {200, 600, "billing", "nightly"}}},
+	},
+	{
+		name:    "controller standby, no leader, down",
+		minutes: 700,
+		pods: []pod{
+			{name: "ctrl-a", from: 0, to: 300, leads: [][2]int{{0, 100}, {200, 300}}},
+			{name: "ctrl-b", from: 0, to: 300}, // standby throughout
+			leader("ctrl-c", 400, 700),
+		},
+		runs: []run{{at: 50, ns: "data", job: "nightly"}},
+		// No leader from 100 (both standby), no controller at all from 300: for 15m each.
+		fire: map[string][]window{alertController: {{115, 200, "", ""}, {315, 400, "", ""}}},
+	},
+	{
+		name:    "a deleted job stops alerting alerts.lookback after its series was last exported",
+		minutes: 900,
+		values:  map[string]any{"alerts": map[string]any{"lookback": "8h"}},
+		pods:    []pod{leader("ctrl-a", 0, 300), leader("ctrl-b", 300, 900)},
+		runs: []run{
+			{at: 60, ns: "data", job: "removed", threshold: 7200},
+			{at: 120, ns: "data", job: "removed", failed: true, threshold: 7200},
+		},
+		// Last exported at minute 299; the range (t-8h, t] holds it until minute 779.
+		fire: map[string][]window{
+			alertFailed: {{120, 779, "data", "removed"}},
+			alertStale:  {{181, 779, "data", "removed"}},
+		},
+	},
+}
+
+// hourly returns successful runs every 60 minutes in [from, to].
+func hourly(from, to int, ns, job string, duration float64) []run {
+	var out []run
+	for t := from; t <= to; t += 60 {
+		out = append(out, run{at: t, ns: ns, job: job, duration: duration})
+	}
+	return out
+}
+
+// series of one scenario, as Prometheus scrapes them every minute.
+func (sc ruleScenario) series(f flavour) []map[string]any {
+	type key struct{ pod, ns, job string }
+	pods := append([]pod(nil), sc.pods...)
+	if f.otherControllers {
+		// Another Argo installation's leader, in its own namespace: it must not hide ours.
+		pods = append(pods, pod{name: "other-ctrl", ns: "argo-other", from: 0, to: sc.minutes, leads: [][2]int{{0, sc.minutes}}})
+	}
+	var out []map[string]any
+	add := func(labels map[string]string, vals []float64) {
+		out = append(out, map[string]any{"series": promSeries(labels), "values": promValues(vals)})
+	}
+	for _, p := range pods {
+		ns := p.ns
+		if ns == "" {
+			ns = "argo"
+		}
+		leaderVals := make([]float64, sc.minutes)
+		for t := range leaderVals {
+			leaderVals[t] = math.NaN()
+			if p.up(t) {
+				leaderVals[t] = 0
+				if p.leading(t) {
+					leaderVals[t] = 1
+				}
+			}
+		}
+		l := f.target(ns, p.name)
+		l["__name__"] = "argo_workflows_is_leader"
+		add(l, leaderVals)
+		// The job gauges this pod holds: set by the runs it recorded as leader, kept while up.
+		gauges := map[key]map[string][]float64{}
+		var jobs []key
+		for _, r := range sc.runs {
+			if p.ns != "" || !p.up(r.at) || !p.leading(r.at) { // the other installation runs none of ours
+				continue
+			}
+			k := key{p.name, r.ns, r.job}
+			g, ok := gauges[k]
+			if !ok {
+				g = map[string][]float64{}
+				for _, m := range []string{"exit_code", "duration", "staleness_threshold_seconds", "last_success_timestamp"} {
+					g[m] = nanSlice(sc.minutes)
+				}
+				gauges[k] = g
+				jobs = append(jobs, k)
+			}
+			dur, thr := r.duration, r.threshold
+			if dur == 0 {
+				dur = 600
+			}
+			if thr == 0 {
+				thr = 90000
+			}
+			exit := 0.0
+			if r.failed {
+				exit = 1
+			}
+			for t := r.at; t < p.to && t < sc.minutes; t++ {
+				g["exit_code"][t], g["duration"][t], g["staleness_threshold_seconds"][t] = exit, dur, thr
+				if !r.failed {
+					g["last_success_timestamp"][t] = float64(r.at * 60)
+				}
+			}
+		}
+		for _, k := range jobs {
+			for _, m := range []string{"exit_code", "duration", "staleness_threshold_seconds", "last_success_timestamp"} {
+				l := f.target(ns, p.name)
+				if f.nsKey == "namespace" {
+					l["namespace"] = k.ns // honorLabels: the metric's own label wins
+				} else {
+					l[f.nsKey] = k.ns
+				}
+				l["cronworkflow"] = k.job
+				l["__name__"] = "argo_workflows_" + m
+				add(l, gauges[k][m])
+			}
+		}
+	}
+	return out
+}
+
+func nanSlice(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
+}
+
+func promSeries(l map[string]string) string {
+	var keys []string
+	for k := range l {
+		if k != "__name__" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
+	}
+	return l["__name__"] + "{" + strings.Join(parts, ",") + "}"
+}
+
+// promValues writes one sample a minute: `_` where the series is absent, `stale` (Prometheus'
+// staleness marker) at the first scrape that no longer returns it.
+func promValues(vals []float64) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		switch {
+		case !math.IsNaN(v):
+			parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		case i > 0 && !math.IsNaN(vals[i-1]):
+			parts[i] = "stale"
+		default:
+			parts[i] = "_"
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// checkpoints are the minutes at which every alert is compared: every 5 minutes, and the
+// minute before and at each window's edges.
+func (sc ruleScenario) checkpoints() []int {
+	set := map[int]bool{}
+	for t := 0; t < sc.minutes; t += 5 {
+		set[t] = true
+	}
+	for _, ws := range sc.fire {
+		for _, w := range ws {
+			for _, t := range []int{w.from - 1, w.from, w.to - 1, w.to} {
+				if t >= 0 && t < sc.minutes {
+					set[t] = true
+				}
+			}
+		}
+	}
+	var out []int
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// rulesOf renders the chart with vals and returns its rule groups without annotations (texts,
+// checked by the chart tests; promtool would compare them verbatim).
+func rulesOf(t *testing.T, f flavour, vals map[string]any) (groups []any, severities map[string]string, extra map[string]string) {
+	t.Helper()
+	res := render(t, vals, f.apis...)
+	objs := res.OfKind(f.kind)
+	if len(objs) != 1 {
+		t.Fatalf("%d %s objects rendered, want 1", len(objs), f.kind)
+	}
+	gs, err := chart.Path(objs[0].Body, "spec", "groups")
+	if err != nil {
+		t.Fatal(err)
+	}
+	severities = map[string]string{}
+	for _, g := range gs.([]any) {
+		for _, r := range g.(map[string]any)["rules"].([]any) {
+			rule := r.(map[string]any)
+			delete(rule, "annotations")
+			if name, ok := rule["alert"].(string); ok {
+				labels := rule["labels"].(map[string]any)
+				severities[name] = labels["severity"].(string)
+				extra = map[string]string{}
+				for k, v := range labels {
+					if k != "severity" {
+						extra[k] = v.(string)
+					}
+				}
+			}
+		}
+	}
+	return gs.([]any), severities, extra
+}
+
+func TestRulesEvaluated(t *testing.T) {
+	tool := promtool(t)
+	for _, f := range flavours(t) {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			// Scenarios whose values render the same rules share one promtool run.
+			type run struct {
+				rules []any
+				tests []any
+				names []string
+			}
+			var runs []*run
+			byRules := map[string]*run{}
+			for _, sc := range ruleScenarios {
+				groups, sev, extra := rulesOf(t, f, mergeValues(f.values, sc.values))
+				key := fmt.Sprint(groups)
+				r := byRules[key]
+				if r == nil {
+					r = &run{rules: groups}
+					byRules[key] = r
+					runs = append(runs, r)
+				}
+				var checks []any
+				for _, at := range sc.checkpoints() {
+					for _, a := range allAlerts {
+						exp := []any{}
+						for _, w := range sc.fire[a] {
+							if w.from <= at && at < w.to {
+								labels := map[string]string{"severity": sev[a]}
+								for k, v := range extra {
+									labels[k] = v
+								}
+								if w.job != "" {
+									labels[f.nsKey] = w.ns
+									labels["cronworkflow"] = w.job
+								}
+								exp = append(exp, map[string]any{"exp_labels": labels})
+							}
+						}
+						checks = append(checks, map[string]any{"eval_time": fmt.Sprintf("%dm", at), "alertname": a, "exp_alerts": exp})
+					}
+				}
+				r.tests = append(r.tests, map[string]any{
+					"name":            sc.name,
+					"interval":        "1m",
+					"input_series":    sc.series(f),
+					"alert_rule_test": checks,
+				})
+				r.names = append(r.names, sc.name)
+			}
+			for i, r := range runs {
+				rf := fmt.Sprintf("rules-%d.yaml", i)
+				writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
+				tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
+				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "tests": r.tests})
+				if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
+					t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
+				}
+			}
+		})
+	}
+}
+
+func trimOutput(b []byte) string {
+	s := string(b)
+	if len(s) > 4000 {
+		s = s[:4000] + "\n..."
+	}
+	return s
+}
+
+func writeYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mergeValues returns base with over merged in (maps deeply), without changing either.
+func mergeValues(base, over map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range base {
+		if m, ok := v.(map[string]any); ok {
+			v = mergeValues(m, nil)
+		}
+		out[k] = v
+	}
+	for k, v := range over {
+		if m, ok := v.(map[string]any); ok {
+			if bm, ok := out[k].(map[string]any); ok {
+				out[k] = mergeValues(bm, m)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
