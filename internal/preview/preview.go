@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -352,7 +353,11 @@ func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheu
 		if value != common.GlobalVarWorkflowDuration && value != common.LocalVarDuration {
 			return "", fmt.Sprintf("'%s' is not available as a real time metric", value)
 		}
-		if err := m.UpsertCustomMetric(ctx, metricTmpl, owner, func() float64 { return duration }); err != nil {
+		// Once the run ended the controller evaluates FinishedAt - StartedAt of the stored
+		// workflow, whose timestamps have whole seconds (measured, test/e2e): the whole seconds
+		// of the duration, up to one second off the exact one depending on when the run started.
+		frozen := math.Floor(duration)
+		if err := m.UpsertCustomMetric(ctx, metricTmpl, owner, func() float64 { return frozen }); err != nil {
 			return key, fmt.Sprintf("could not construct metric '%s': %s", metricTmpl.Name, err)
 		}
 		return key, ""

@@ -144,9 +144,9 @@ func TestControllerErrors(t *testing.T) {
 			yaml:   metric("      - {name: x, help: h, labels: [{key: run, value: \"{{workflow.name}}\"}], gauge: {value: \"1\"}}\n"),
 			series: []string{`argo_workflows_x{run="nightly-1748746800"} 1`},
 		},
-		"realtime": {
+		"realtime: whole seconds, as the stored run gives them": {
 			yaml:   metric("      - {name: rt, help: h, gauge: {realtime: true, value: \"{{workflow.duration}}\"}}\n"),
-			series: []string{"argo_workflows_rt 208.508275"},
+			series: []string{"argo_workflows_rt 208"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -222,7 +222,7 @@ func TestShouldExecute(t *testing.T) {
 
 // TestRunStateOptions: with every run-state option on (examples/run-state/config.yaml), a
 // failure adds 1 to the count the earlier runs left (Before), a success sets it to 0, and the
-// realtime gauge says the run's duration. Values by hand: a daily schedule's shortest gap is
+// realtime gauge says the run's duration in whole seconds. Values by hand: a daily schedule's shortest gap is
 // 86400 s; factor and threshold are the example's 3.
 func TestRunStateOptions(t *testing.T) {
 	cfg, err := config.LoadFile("../../examples/run-state/config.yaml")
@@ -257,7 +257,7 @@ func TestRunStateOptions(t *testing.T) {
 		for _, line := range []string{
 			"argo_workflows_consecutive_failures" + labels + " " + tc.want,
 			"argo_workflows_consecutive_failures_threshold" + labels + " 3",
-			"argo_workflows_current_run_seconds" + labels + " 208.508275",
+			"argo_workflows_current_run_seconds" + labels + " 208",
 			"argo_workflows_run_time_factor" + labels + " 3",
 			"argo_workflows_run_time_limit_seconds" + labels + " 86400",
 		} {

@@ -222,6 +222,9 @@ func TestRealtimeRunTime(t *testing.T) {
 	if !ok {
 		t.Fatalf("the realtime series is gone once run A completed")
 	}
+	if atEnd != float64(int64(atEnd)) {
+		t.Errorf("after run A: realtime gauge %v, want whole seconds (FinishedAt - StartedAt as stored)", atEnd)
+	}
 	if d := runDuration(a); atEnd < d-tolerance || atEnd > d+tolerance {
 		t.Errorf("after run A: realtime gauge %.1f, want its duration %.1f", atEnd, d)
 	}
@@ -323,8 +326,17 @@ func TestRealtimeRunTime(t *testing.T) {
 			lost++
 		}
 	}
-	if lost > 0 {
-		t.Errorf("under metricsTTL %s the running run's realtime series was absent in %d samples", ttl, lost)
+	// v3.5 resets the "completed" mark when a run writes the series again, so a running run's
+	// series is never collected. v3.7 and v4 keep the mark of the earlier run on the reused
+	// series and collect it once the running run was not re-processed for a TTL (measured on
+	// v3.7.18); v3.6 (and v3.4) collect every series, running or not (source).
+	keeps := strings.HasPrefix(p.ArgoVersion, "v3.5.")
+	t.Logf("under metricsTTL %s the running run's realtime series was absent in %d of %d samples (Argo %s)", ttl, lost, len(ss), p.ArgoVersion)
+	if keeps && lost > 0 {
+		t.Errorf("Argo %s: under metricsTTL the running run's realtime series was lost", p.ArgoVersion)
+	}
+	if !keeps && lost == 0 {
+		t.Errorf("Argo %s: under metricsTTL %s a 12 s run's realtime series was never lost: the controller changed (update README and recipe)", p.ArgoVersion, ttl)
 	}
 	gone := time.Time{}
 	for start := time.Now(); time.Since(start) < 4*ttl; time.Sleep(500 * time.Millisecond) {
