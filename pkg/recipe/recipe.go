@@ -121,9 +121,10 @@ func BuildJob(c *config.Config, j Job) []Metric {
 		failures = *c.Spec.ConsecutiveFailures.Threshold
 	}
 	if *m.CurrentRun.Enabled {
-		// Realtime: measured on v3.5.14 to v4.0.2 (test/e2e): grows from the run's start (also
-		// while its pods are Pending), stays at the run's duration after it ends, and restarts
-		// with the next run; gone after a controller restart until a run is going.
+		// Realtime (test/e2e/README.md, measured on v3.7.18): grows from the run's start (also
+		// while its pods are Pending), freezes at the stored run's duration (whole seconds) when
+		// it ends, restarts with the next run; absent after a controller restart until a run
+		// goes, and lost under metricsTTL on v3.6+.
 		out = append(out, Metric{Name: m.CurrentRun.Name, Help: m.CurrentRun.Help, Labels: labels,
 			Gauge: Gauge{Value: DurationValue, Realtime: true}})
 	}
