@@ -34,18 +34,18 @@ func RenderDashboards(dir string) (map[string][]byte, error) {
 }
 
 // DashboardSpec derives the dashboards' spec from the chart with its default values: the
-// recipe summary, the per-job recording rules of its PrometheusRule, the alerts' lookback and
-// median window, and the Datadog names of its check.
+// recipe summary, the per-job recording rules of its PrometheusRule (the Grafana panels read
+// what the alerts read; every metric must have one), the alerts' lookback and median window,
+// and the Datadog names of its check.
 func DashboardSpec(dir string) (dashboard.Spec, error) {
 	rc, err := ChartRecipe(dir)
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
-	s := dashboard.Spec{NS: rc.NamespaceLabel, Job: rc.NameLabel, Keys: rc.LabelKeys,
-		Series: map[string]string{}, Recorded: map[string]bool{}, Datadog: map[string]string{}, DatadogTags: rc.LabelKeys}
+	s := dashboard.Spec{NS: rc.NamespaceLabel, Job: rc.NameLabel,
+		Series: map[string]string{}, Datadog: map[string]string{}, DatadogTags: rc.LabelKeys}
 	byExported := map[string]string{}
 	for key, name := range rc.Metrics {
-		s.Series[key] = rc.Prefix + name
 		byExported[rc.Prefix+name] = key
 	}
 	vals, err := ValuesFile(path.Join(dir, "values.yaml"))
@@ -82,9 +82,15 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 					return dashboard.Spec{}, fmt.Errorf("recording rule %s: %v", record, err)
 				}
 				if key != "" {
-					s.Series[key], s.Recorded[key] = record, true
+					s.Series[key] = record
 				}
 			}
+		}
+	}
+
+	for key, name := range rc.Metrics {
+		if s.Series[key] == "" {
+			return dashboard.Spec{}, fmt.Errorf("the chart's PrometheusRule records no per-job series of %s%s", rc.Prefix, name)
 		}
 	}
 
