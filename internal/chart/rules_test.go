@@ -487,23 +487,25 @@ func TestRulesEvaluated(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			// Scenarios whose values render the same rules share one promtool run.
+			// Scenarios with the same values share one render and one promtool run.
 			type run struct {
-				rules []any
-				tests []any
-				names []string
+				rules      []any
+				sev, extra map[string]string
+				tests      []any
+				names      []string
 			}
 			var runs []*run
 			byRules := map[string]*run{}
 			for _, sc := range ruleScenarios {
-				groups, sev, extra := rulesOf(t, f, mergeValues(f.values, sc.values))
-				key := fmt.Sprint(groups)
+				key := fmt.Sprint(sc.values)
 				r := byRules[key]
 				if r == nil {
-					r = &run{rules: groups}
+					r = &run{}
+					r.rules, r.sev, r.extra = rulesOf(t, f, mergeValues(f.values, sc.values))
 					byRules[key] = r
 					runs = append(runs, r)
 				}
+				sev, extra := r.sev, r.extra
 				var checks []any
 				for _, at := range sc.checkpoints() {
 					for _, a := range allAlerts {
