@@ -29,6 +29,7 @@ func cronJob(spec *yaml.Node) (schedule.Job, error) {
 			return j, fmt.Errorf("spec.schedule and spec.schedules are both set; Argo refuses that")
 		}
 		for i, s := range v.Content {
+			s = deref(s)
 			if s.Kind != yaml.ScalarNode || isNull(s) {
 				return j, fmt.Errorf("spec.schedules[%d] must be a string, got %s", i, kindName(s))
 			}

@@ -16,9 +16,18 @@ import (
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
 // changes, so untouched documents stay byte-identical. Error lines are relative to src.
 func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
+	return in.DocumentInspect(src, nil)
+}
+
+// DocumentInspect is Document that first hands the parsed root, unchanged, to inspect (KRM mode
+// reads each item's identity and file annotations there instead of parsing it again).
+func (in *Injector) DocumentInspect(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, error) {
 	doc, err := ParseDocument(src)
 	if err != nil || doc == nil {
 		return src, nil, err
+	}
+	if inspect != nil && len(doc.Content) > 0 {
+		inspect(doc.Content[0])
 	}
 	edits, reports, err := in.plan(doc)
 	if err != nil || len(edits) == 0 {

@@ -110,6 +110,7 @@ type resource struct {
 	line              int
 	labels, annots    map[string]string
 	metadataNode      *yaml.Node
+	metadataAlias     *yaml.Node // metadata's alias node when it is one: readable, not editable
 	annotationsKeyIdx int
 }
 
@@ -167,6 +168,9 @@ func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int
 	md := lookup(n, "metadata")
 	if md == nil || md.Kind != yaml.MappingNode {
 		return bad(n, "metadata must be a mapping with a name")
+	}
+	if raw := rawLookup(n, "metadata"); raw.Kind == yaml.AliasNode {
+		r.metadataAlias = raw
 	}
 	r.metadataNode = md
 	r.ns = scalarValue(md, "namespace")
@@ -293,7 +297,11 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 	}
 	ae, err := annotationEdit(r, strings.Join(names, ","))
 	if err != nil {
-		return nil, rep, bad(r.metadataNode, "%v", err)
+		at := r.metadataNode
+		if r.metadataAlias != nil {
+			at = r.metadataAlias
+		}
+		return nil, rep, bad(at, "%v", err)
 	}
 	if ae != nil {
 		edits = append(edits, *ae)
@@ -331,6 +339,7 @@ func (in *Injector) planSequence(prom *yaml.Node, path []*yaml.Node, desired []r
 	}
 	var ours, conflicts []int
 	for i, item := range prom.Content {
+		item = deref(item)
 		if item.Kind != yaml.MappingNode {
 			return edit{}, false, &lineError{item.Line, fmt.Sprintf("%s.metrics.prometheus[%d] must be a mapping, got %s", field, i, kindName(item))}
 		}
@@ -349,14 +358,14 @@ func (in *Injector) planSequence(prom *yaml.Node, path []*yaml.Node, desired []r
 	if len(ours) == len(desiredNodes) {
 		same := true
 		for k, i := range ours {
-			same = same && equivalent(prom.Content[i], desiredNodes[k])
+			same = same && equivalent(deref(prom.Content[i]), desiredNodes[k])
 		}
 		if same {
 			return edit{}, false, nil
 		}
 	}
 	if len(conflicts) > 0 && !in.Config.Spec.TakeOver {
-		item := prom.Content[conflicts[0]]
+		item := deref(prom.Content[conflicts[0]])
 		return edit{}, false, &lineError{item.Line, fmt.Sprintf(
 			"metric %q is already defined with a different definition than argo-metrics-gen's; rename or remove it, or set spec.takeOver: true (--take-over) to replace it",
 			scalarValue(item, "name"))}
@@ -375,6 +384,9 @@ func annotationEdit(r *resource, value string) (*edit, error) {
 	}
 	md := r.metadataNode
 	mdPath := append(clip(r.path), md)
+	if r.metadataAlias != nil {
+		return nil, fmt.Errorf("metadata is an alias (*%s); recording the managed metrics in its annotations would change every alias of it: expand it", r.metadataAlias.Value)
+	}
 	if err := editable(md, "metadata"); err != nil {
 		return nil, err
 	}
@@ -413,12 +425,12 @@ func clip(p []*yaml.Node) []*yaml.Node { return append([]*yaml.Node(nil), p...) 
 // child returns the mapping under key, with an error naming field when it is missing or not a
 // mapping.
 func child(n *yaml.Node, key, field string) (*yaml.Node, error) {
-	v := lookup(n, key)
+	v := rawLookup(n, key)
 	if v == nil || isNull(v) {
 		return nil, fmt.Errorf("%s is missing", field)
 	}
 	if v.Kind == yaml.AliasNode {
-		return nil, fmt.Errorf("%s is an alias (*%s); expand it so each resource gets its own metrics", field, v.Value)
+		return nil, fmt.Errorf("%s is an alias (*%s); adding the metrics would edit what it points to and so every alias of it: expand it so each resource gets its own metrics", field, v.Value)
 	}
 	if v.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s must be a mapping, got %s", field, kindName(v))
@@ -430,7 +442,7 @@ func child(n *yaml.Node, key, field string) (*yaml.Node, error) {
 // that hide keys behind a merge key.
 func editable(n *yaml.Node, field string) error {
 	if n.Kind == yaml.AliasNode {
-		return fmt.Errorf("%s is an alias (*%s); expand it so each resource gets its own metrics", field, n.Value)
+		return fmt.Errorf("%s is an alias (*%s); adding the metrics would edit what it points to and so every alias of it: expand it so each resource gets its own metrics", field, n.Value)
 	}
 	if n.Anchor != "" {
 		return fmt.Errorf("%s carries the anchor &%s; editing it would change every alias of it, expand the alias instead", field, n.Anchor)
@@ -457,12 +469,23 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("the %s %q", strings.TrimPrefix(n.Tag, "!!"), n.Value)
 }
 
-// lookup returns the value of key in a mapping, or nil.
-func lookup(n *yaml.Node, key string) *yaml.Node {
-	if i := keyIndex(n, key); i >= 0 {
-		return n.Content[i+1]
+// lookup returns the value of key in a mapping, or nil, with an alias resolved: for reading.
+func lookup(n *yaml.Node, key string) *yaml.Node { return deref(rawLookup(n, key)) }
+
+// rawLookup is lookup without resolving aliases: for nodes an edit may have to change.
+func rawLookup(n *yaml.Node, key string) *yaml.Node {
+	if i := keyIndex(deref(n), key); i >= 0 {
+		return deref(n).Content[i+1]
 	}
 	return nil
+}
+
+// deref resolves an alias (and an alias of an alias) to the node it names.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 func keyIndex(n *yaml.Node, key string) int {
@@ -503,7 +526,7 @@ func stringMap(md *yaml.Node, key string) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(v.Content)/2)
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, val := v.Content[i], v.Content[i+1]
+		k, val := v.Content[i], deref(v.Content[i+1])
 		if val.Kind != yaml.ScalarNode || isNull(val) {
 			return nil, fmt.Errorf("metadata.%s.%s must be a string, got %s", key, k.Value, kindName(val))
 		}

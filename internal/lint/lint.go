@@ -156,6 +156,7 @@ func (l *linter) exitHandlerLimit(r *manifest.Resource, wf, metrics *yaml.Node, 
 		return
 	}
 	for _, m := range metrics.Content {
+		m = manifest.Deref(m)
 		if w := scalar(m, "when"); strings.Contains(w, "workflow.failures") && strings.Contains(w, ".onExit") {
 			l.add(r, node, Warning, "exit-handler", fmt.Sprintf("the exit handler %q %s, not as <workflow>.onExit, so metric %q keeps reporting success when the handler fails; make it a container or script template without retries", handler, why, scalar(m, "name")))
 			return
@@ -209,6 +210,7 @@ func (l *linter) metrics(r *manifest.Resource, list *yaml.Node, s scope) {
 		return
 	}
 	for _, m := range list.Content {
+		m = manifest.Deref(m)
 		if m.Kind != yaml.MappingNode {
 			l.add(r, m, Error, "metric-shape", "a metric must be a mapping")
 			continue
@@ -230,6 +232,7 @@ func (l *linter) metrics(r *manifest.Resource, list *yaml.Node, s scope) {
 		var keys []string
 		if labels := manifest.Lookup(m, "labels"); labels != nil {
 			for _, lb := range labels.Content {
+				lb = manifest.Deref(lb)
 				k, v := scalar(lb, "key"), scalar(lb, "value")
 				keys = append(keys, k)
 				if !metricName.MatchString(k) || strings.HasPrefix(k, "__") {
@@ -499,6 +502,7 @@ func declared(params *yaml.Node, name string) bool {
 		return false
 	}
 	for _, p := range params.Content {
+		p = manifest.Deref(p)
 		if scalar(p, "name") == name {
 			return true
 		}
@@ -510,6 +514,7 @@ func templatesOf(wf *yaml.Node) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
 	if ts := manifest.Lookup(wf, "templates"); ts != nil {
 		for _, t := range ts.Content {
+			t = manifest.Deref(t)
 			out[scalar(t, "name")] = t
 		}
 	}

@@ -122,16 +122,26 @@ func jsonable(v any) any {
 	return v
 }
 
+// lookup returns the value of key with aliases resolved: an alias of a mapping is a mapping.
 func lookup(n *yaml.Node, key string) *yaml.Node {
+	n = Deref(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			return Deref(n.Content[i+1])
 		}
 	}
 	return nil
+}
+
+// Deref resolves an alias to the node it names; other nodes are returned as they are.
+func Deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 func value(n *yaml.Node, key string) string {
