@@ -8,7 +8,7 @@ BIN      := bin/argo-metrics-gen
 FUZZTIME ?= 30s
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build dist demo test vet bench fuzz clean chart-template
+.PHONY: all build dist demo test vet fuzz clean chart-template
 
 all: build
 
@@ -49,11 +49,6 @@ test: vet promtool
 vet:
 	$(GO) vet ./...
 
-## bench: Go benchmarks, then wall time and peak RSS on the 1k and 10k benchmark streams
-bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/
-	$(GO) run ./internal/bench -binary $(BIN)
-
 ## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
 FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
 	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar
@@ -64,7 +59,8 @@ fuzz:
 	done
 
 ## chart-template: regenerate charts/batch-monitoring's generated files: the Helm template of the
-## metric block (from pkg/recipe), the chart README, the schema's descriptions, the Kustomize components
+## metric block (from pkg/recipe), the chart README, the schema's descriptions, the Kustomize components,
+## the Grafana and Datadog dashboards (internal/dashboard, from the chart's recipe, rules and check)
 chart-template:
 	@mkdir -p bin
 	$(GO) run ./cmd/argo-metrics-gen helm-template > bin/_workflow-metrics.tpl
@@ -118,8 +114,22 @@ PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
 promtool:
 	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/promtool.sh $(PROMTOOL_VERSION) >/dev/null
 
+## mutation-chart: the chart's template mutations (comparators, thresholds, `for`, label keys,
+##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;
+##                 fails when one survives. Works on a copy of the tree.
+.PHONY: mutation-chart
+mutation-chart: promtool
+	PROMTOOL=$(PROMTOOL_BIN) $(GO) run ./internal/chart/chartmut
+
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
+
+## bench: Go benchmarks, then every mode against its floor measured in the same run (parse floor,
+##        pipe 1k/10k, the KRM function on 10k items, kustomize build at 1k: plain, echo, ours)
+.PHONY: bench
+bench: build $(KUSTOMIZE_BIN)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/ ./internal/krm/
+	$(GO) run ./internal/bench -binary $(BIN) -kustomize $(KUSTOMIZE_BIN)
 
 routes: routes-tools
 	ROUTES=1 KUSTOMIZE=$(KUSTOMIZE_BIN) HELM3=$(HELM3_BIN) HELM4=$(HELM4_BIN) \

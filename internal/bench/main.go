@@ -1,11 +1,14 @@
-// Command bench measures, on the benchmark stream (internal/benchgen), argo-metrics-gen's pipe
-// mode, its KRM function inside an in-process Kustomize build, Kustomize's builtin JSON6902
-// patch targeting kind: CronWorkflow (in-process), and a bare kyaml round trip, and prints a
-// Markdown table: wall time and peak RSS of each mode as its own process, best of -runs. Run it
-// with `make bench`.
+// Command bench measures argo-metrics-gen against floors measured in the same run, each mode
+// its own process: the parse floor (a bare yaml.v3 decode of every document into a Node), pipe
+// mode at 1k and 10k, the KRM function alone on a 10k ResourceList, and `kustomize build` at
+// 1k without a function, with an exec function that only echoes (`cat`) and with ours. Runs
+// are interleaved round by round, so load from other processes spreads over every mode; it
+// prints medians and the ratios to the floors, which are what travels between machines. Run
+// it with `make bench`.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,32 +18,37 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
+	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/benchgen"
 )
 
 func main() {
 	binary := flag.String("binary", "bin/argo-metrics-gen", "argo-metrics-gen binary to measure")
-	runs := flag.Int("runs", 3, "runs per measurement; the best is reported")
-	roundTrip := flag.String("kyaml-round-trip", "", "internal: read and write FILE with kyaml, then exit")
-	build := flag.String("kustomize-build", "", "internal: build the kustomization in DIR in-process, then exit")
-	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a mode after this long")
+	kustomize := flag.String("kustomize", "", "kustomize binary for the build rows (none: rows skipped)")
+	runs := flag.Int("runs", 5, "runs per mode (interleaved); medians are reported")
+	kRuns := flag.Int("kustomize-runs", 3, "runs per kustomize build mode")
+	floor := flag.String("parse-floor", "", "internal: decode every document of FILE into a yaml.v3 Node, then exit")
+	wrap := flag.String("resource-list", "", "internal: write the stream FILE to stdout as a ResourceList, then exit")
+	before := flag.String("before", "", "another argo-metrics-gen binary (the code before a change) measured in the same run")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a run after this long")
 	flag.Parse()
 	var err error
 	switch {
-	case *roundTrip != "":
-		err = kyamlRoundTrip(*roundTrip)
-	case *build != "":
-		err = kustomizeBuild(*build)
+	case *floor != "":
+		err = parseFloor(*floor)
+	case *wrap != "":
+		err = resourceList(*wrap, os.Stdout)
 	default:
-		err = run(*binary, *runs, *timeout)
+		err = run(*binary, *before, *kustomize, *runs, *kRuns, *timeout)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -48,81 +56,65 @@ func main() {
 	}
 }
 
-// kustomizeBuild is `kustomize build --enable-alpha-plugins --enable-exec DIR` in-process.
-func kustomizeBuild(dir string) error {
-	opts := krusty.MakeDefaultOptions()
-	opts.PluginConfig = types.EnabledPluginConfig(types.BploUseStaticallyLinked)
-	opts.PluginConfig.FnpLoadingOptions.EnableExec = true
-	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		return err
-	}
-	_, err = m.AsYaml()
-	return err
-}
-
-// kustomizations writes, next to the stream, one kustomization running our function as an exec
-// transformer and one applying a JSON6902 patch that adds a fixed metrics block to every
-// CronWorkflow (what a team would write by hand; it cannot bake in each job's name).
-func kustomizations(dir, stream, binary string) (fn, patch string, err error) {
-	fn, patch = filepath.Join(dir, "fn"), filepath.Join(dir, "patch")
-	for _, d := range []string{fn, patch} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", "", err
-		}
-		if err := os.Link(stream, filepath.Join(d, "stream.yaml")); err != nil {
-			return "", "", err
-		}
-	}
-	abs, err := filepath.Abs(binary)
-	if err != nil {
-		return "", "", err
-	}
-	files := map[string]string{
-		filepath.Join(fn, "kustomization.yaml"): "resources: [stream.yaml]\ntransformers: [metrics.yaml]\n",
-		filepath.Join(fn, "metrics.yaml"): "apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: metrics\n" +
-			"  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: " + abs + "\nspec: {}\n",
-		filepath.Join(patch, "kustomization.yaml"): `resources: [stream.yaml]
-patches:
-- target: {kind: CronWorkflow}
-  patch: |
-    - op: add
-      path: /spec/workflowSpec/metrics
-      value:
-        prometheus:
-        - {name: exit_code, help: "Exit code", labels: [{key: namespace, value: "{{workflow.namespace}}"}], when: "{{status}} == Succeeded", gauge: {value: "0"}}
-        - {name: exit_code, help: "Exit code", labels: [{key: namespace, value: "{{workflow.namespace}}"}], when: "{{status}} != Succeeded", gauge: {value: "1"}}
-        - {name: duration, help: "Duration", labels: [{key: namespace, value: "{{workflow.namespace}}"}], gauge: {value: "{{workflow.duration}}"}}
-`,
-	}
-	for name, content := range files {
-		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
-			return "", "", err
-		}
-	}
-	return fn, patch, nil
-}
-
-// kyamlRoundTrip is what any kio-based tool pays before it does any work.
-func kyamlRoundTrip(path string) error {
+// parseFloor is the least any YAML-reading tool pays: one yaml.v3 parse of each document,
+// single-threaded, nothing written.
+func parseFloor(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return kio.Pipeline{
-		Inputs:  []kio.Reader{&kio.ByteReader{Reader: f, OmitReaderAnnotations: true}},
-		Outputs: []kio.Writer{&kio.ByteWriter{Writer: io.Discard}},
-	}.Execute()
+	dec := yaml.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+type mode struct {
+	name  string
+	exe   string
+	args  []string
+	stdin string
+	dir   string
+	runs  int
+	got   []measurement
 }
 
 type measurement struct {
-	wall time.Duration
-	rss  int64 // KiB
+	wall, cpu time.Duration
+	rss       int64 // KiB
 }
 
-func run(binary string, runs int, timeout time.Duration) error {
+func (m *mode) median() measurement {
+	var med measurement
+	if len(m.got) == 0 {
+		return med
+	}
+	walls, cpus := make([]time.Duration, len(m.got)), make([]time.Duration, len(m.got))
+	for i, g := range m.got {
+		walls[i], cpus[i] = g.wall, g.cpu
+		med.rss = max(med.rss, g.rss)
+	}
+	slices.Sort(walls)
+	slices.Sort(cpus)
+	med.wall, med.cpu = walls[len(walls)/2], cpus[len(cpus)/2]
+	return med
+}
+
+// run measures every mode. Peak RSS is the child's high-water mark, which Linux starts at the
+// parent's (the child is forked from it): this process stays small, and writes the
+// ResourceList from a child of its own.
+func run(binary, before, kustomize string, runs, kRuns int, timeout time.Duration) error {
 	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(binary)
 	if err != nil {
 		return err
 	}
@@ -132,98 +124,226 @@ func run(binary string, runs int, timeout time.Duration) error {
 	}
 	defer os.RemoveAll(dir)
 
-	fmt.Println("| mode | CronWorkflows + other docs | input MB | wall s | peak RSS MB |")
-	fmt.Println("|---|---|---:|---:|---:|")
-	pipe := map[int]measurement{}
+	stream := map[int]string{}
 	for _, crons := range []int{1000, 10000} {
-		others := crons / 5
-		sub := filepath.Join(dir, fmt.Sprint(crons))
-		if err := os.MkdirAll(sub, 0o755); err != nil {
+		stream[crons] = filepath.Join(dir, fmt.Sprintf("stream-%d.yaml", crons))
+		if err := writeFile(stream[crons], func(w io.Writer) error { return benchgen.Write(w, crons, crons/5) }); err != nil {
 			return err
-		}
-		path := filepath.Join(sub, "stream.yaml")
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := benchgen.Write(f, crons, others); err != nil {
-			return err
-		}
-		f.Close()
-		fnDir, patchDir, err := kustomizations(sub, path, binary)
-		if err != nil {
-			return err
-		}
-		st, _ := os.Stat(path)
-		mb := float64(st.Size()) / 1e6
-		modes := []struct {
-			name string
-			exe  string
-			args []string
-		}{
-			{"argo-metrics-gen inject (pipe)", binary, []string{"inject"}},
-			{"kustomize build + argo-metrics-gen KRM function (in-process krusty)", self, []string{"-kustomize-build", fnDir}},
-			{"kustomize build + JSON6902 patch on kind: CronWorkflow (in-process krusty)", self, []string{"-kustomize-build", patchDir}},
-			{"bare kyaml read/write round trip", self, []string{"-kyaml-round-trip", path}},
-		}
-		for _, m := range modes {
-			best, err := measure(m.exe, m.args, path, runs, timeout)
-			row := fmt.Sprintf("| %s | %d + %d | %.1f |", m.name, crons, others, mb)
-			switch {
-			case err == errTimeout:
-				fmt.Printf("%s > %.0f | (stopped) |\n", row, timeout.Seconds())
-				continue
-			case err != nil:
-				return fmt.Errorf("%s: %w", m.name, err)
-			}
-			if m.exe == binary {
-				pipe[crons] = best
-			}
-			fmt.Printf("%s %.2f | %.0f |\n", row, best.wall.Seconds(), float64(best.rss)/1024)
 		}
 	}
-	ratio := pipe[10000].wall.Seconds() / pipe[1000].wall.Seconds()
-	fmt.Printf("\nPipe mode, 10x the input: %.1fx the time (linear is 10x).\n", ratio)
+	rl := filepath.Join(dir, "resourcelist-10000.yaml")
+	if err := writeFile(rl, func(w io.Writer) error {
+		cmd := exec.Command(self, "-resource-list", stream[10000])
+		cmd.Stdout, cmd.Stderr = w, os.Stderr
+		return cmd.Run()
+	}); err != nil {
+		return err
+	}
+
+	floor10 := &mode{name: "parse floor: yaml.v3 decode of every document", exe: self, args: []string{"-parse-floor", stream[10000]}, runs: runs}
+	floor1 := &mode{name: "parse floor: yaml.v3 decode of every document", exe: self, args: []string{"-parse-floor", stream[1000]}, runs: runs}
+	pipe1 := &mode{name: "argo-metrics-gen inject (pipe)", exe: abs, args: []string{"inject"}, stdin: stream[1000], runs: runs}
+	pipe10 := &mode{name: "argo-metrics-gen inject (pipe)", exe: abs, args: []string{"inject"}, stdin: stream[10000], runs: runs}
+	krm10 := &mode{name: "argo-metrics-gen KRM function alone, 10k-item ResourceList", exe: abs, stdin: rl, runs: runs}
+	modes := []*mode{floor1, pipe1, floor10, pipe10, krm10}
+	var old []*mode
+	if before != "" {
+		if before, err = filepath.Abs(before); err != nil {
+			return err
+		}
+		for _, m := range []*mode{pipe1, pipe10, krm10} {
+			o := *m
+			o.name, o.exe = "before: "+m.name, before
+			old = append(old, &o)
+		}
+		modes = append(modes, old...)
+	}
+	var plain, echo, ours, prev, patch *mode
+	if kustomize != "" {
+		build := func(name, kustomization string) (*mode, error) {
+			d := filepath.Join(dir, "k-"+strings.Fields(name)[0])
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.Link(stream[1000], filepath.Join(d, "stream.yaml")); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(filepath.Join(d, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil {
+				return nil, err
+			}
+			fn := "apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: metrics\n" +
+				"  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: %s\nspec: {}\n"
+			for _, f := range []struct{ name, path string }{{"echo.yaml", "/bin/cat"}, {"ours.yaml", abs}, {"before.yaml", before}} {
+				if err := os.WriteFile(filepath.Join(d, f.name), fmt.Appendf(nil, fn, f.path), 0o644); err != nil {
+					return nil, err
+				}
+			}
+			return &mode{name: "kustomize build: " + name, exe: kustomize, args: []string{"build", "--enable-alpha-plugins", "--enable-exec", d}, runs: kRuns}, nil
+		}
+		for _, b := range []struct {
+			m                **mode
+			name, kustomized string
+		}{
+			{&plain, "plain (no function)", "resources: [stream.yaml]\n"},
+			{&echo, "echo exec function (cat)", "resources: [stream.yaml]\ntransformers: [echo.yaml]\n"},
+			{&ours, "argo-metrics-gen exec function", "resources: [stream.yaml]\ntransformers: [ours.yaml]\n"},
+			{&prev, "before: argo-metrics-gen exec function", "resources: [stream.yaml]\ntransformers: [before.yaml]\n"},
+			{&patch, "JSON6902 patch on kind: CronWorkflow", "resources: [stream.yaml]\npatches:\n- target: {kind: CronWorkflow}\n  patch: |\n" +
+				"    - {op: add, path: /spec/workflowSpec/metrics, value: {prometheus: [{name: duration, help: Duration, gauge: {value: \"{{workflow.duration}}\"}}]}}\n"},
+		} {
+			if b.m == &prev && before == "" {
+				continue
+			}
+			if *b.m, err = build(b.name, b.kustomized); err != nil {
+				return err
+			}
+			modes = append(modes, *b.m)
+		}
+	}
+
+	fmt.Printf("load average before: %s\n", loadavg())
+	rounds := 0
+	for _, m := range modes {
+		rounds = max(rounds, m.runs)
+	}
+	for r := 0; r < rounds; r++ {
+		for _, m := range modes {
+			if r >= m.runs {
+				continue
+			}
+			got, err := measure(m, timeout)
+			if err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+			m.got = append(m.got, got)
+		}
+	}
+	fmt.Printf("load average after:  %s\n\n", loadavg())
+
+	fmt.Println("| mode | input | wall s (median) | CPU s | peak RSS MB | wall / floor | CPU / floor |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|")
+	row := func(m *mode, input string, ref *mode) {
+		g := m.median()
+		wr, cr := "", ""
+		if ref != nil {
+			f := ref.median()
+			wr, cr = fmt.Sprintf("%.2fx", g.wall.Seconds()/f.wall.Seconds()), fmt.Sprintf("%.2fx", g.cpu.Seconds()/f.cpu.Seconds())
+		}
+		fmt.Printf("| %s | %s | %.2f | %.2f | %.0f | %s | %s |\n", m.name, input, g.wall.Seconds(), g.cpu.Seconds(), float64(g.rss)/1024, wr, cr)
+	}
+	in1, in10 := describe(stream[1000], 1000), describe(stream[10000], 10000)
+	row(floor1, in1, nil)
+	row(pipe1, in1, floor1)
+	row(floor10, in10, nil)
+	row(pipe10, in10, floor10)
+	row(krm10, "ResourceList of the 10k stream", pipe10)
+	if kustomize != "" {
+		row(plain, in1, nil)
+		row(echo, in1, plain)
+		row(ours, in1, echo)
+		row(patch, in1, plain)
+		if prev != nil {
+			row(prev, in1, echo)
+		}
+	}
+	if before != "" {
+		row(old[0], in1, floor1)
+		row(old[1], in10, floor10)
+		row(old[2], "ResourceList of the 10k stream", old[1])
+	}
+	fmt.Println()
+	fmt.Printf("Pipe mode, 10x the input: %.1fx the wall time (linear is 10x).\n", pipe10.median().wall.Seconds()/pipe1.median().wall.Seconds())
+	fmt.Println("Ratios: pipe rows to the parse floor of the same stream; the KRM function to pipe mode at 10k;")
+	fmt.Println("the echo function and the JSON6902 patch to the plain build; ours to the echo function.")
 	return nil
+}
+
+func describe(path string, crons int) string {
+	st, _ := os.Stat(path)
+	return fmt.Sprintf("%dk CronWorkflows + %d others, %.1f MB", crons/1000, crons/5, float64(st.Size())/1e6)
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// resourceList wraps the stream's documents in a ResourceList the way Kustomize hands it to a
+// function: each item annotated with its file and index, our ArgoMetricsConfig as functionConfig.
+func resourceList(stream string, w io.Writer) error {
+	f, err := os.Open(stream)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	nodes, err := (&kio.ByteReader{Reader: f, OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		for k, v := range map[string]string{
+			kioutil.PathAnnotation: "stream.yaml", kioutil.LegacyPathAnnotation: "stream.yaml",
+			kioutil.IndexAnnotation: fmt.Sprint(i), kioutil.LegacyIndexAnnotation: fmt.Sprint(i),
+			kioutil.IdAnnotation: fmt.Sprint(i), kioutil.LegacyIdAnnotation: fmt.Sprint(i),
+		} {
+			if err := n.PipeE(kyaml.SetAnnotation(k, v)); err != nil {
+				return err
+			}
+		}
+	}
+	fnConfig, err := kyaml.Parse("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: metrics\n" +
+		"  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: argo-metrics-gen\nspec: {}\n")
+	if err != nil {
+		return err
+	}
+	return (&kio.ByteWriter{Writer: w, WrappingKind: kio.ResourceListKind, WrappingAPIVersion: kio.ResourceListAPIVersion, FunctionConfig: fnConfig}).Write(nodes)
 }
 
 var errTimeout = errors.New("timed out")
 
-// measure runs exe with stdin from input and stdout discarded; it returns the fastest run and
-// the largest peak RSS seen. A run longer than timeout is stopped and reported as such.
-func measure(exe string, args []string, input string, runs int, timeout time.Duration) (measurement, error) {
-	var best measurement
-	for i := 0; i < runs; i++ {
-		in, err := os.Open(input)
+// measure runs a mode once, its output discarded. CPU is user + system time of the process and
+// the children it waited for; peak RSS the largest of them.
+func measure(m *mode, timeout time.Duration) (measurement, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, m.exe, m.args...)
+	if m.stdin != "" {
+		in, err := os.Open(m.stdin)
 		if err != nil {
-			return best, err
+			return measurement{}, err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		cmd := exec.CommandContext(ctx, exe, args...)
+		defer in.Close()
 		cmd.Stdin = in
-		cmd.Stdout = io.Discard
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		start := time.Now()
-		err = cmd.Run()
-		wall := time.Since(start)
-		in.Close()
-		timedOut := ctx.Err() != nil
-		cancel()
-		if timedOut {
-			return best, errTimeout
-		}
-		if err != nil {
-			return best, fmt.Errorf("%v: %s", err, stderr.String())
-		}
-		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
-		if i == 0 || wall < best.wall {
-			best.wall = wall
-		}
-		best.rss = max(best.rss, rss)
-		if wall > timeout/3 {
-			break // one run of a slow mode is enough
-		}
 	}
-	return best, nil
+	cmd.Stdout = io.Discard
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if ctx.Err() != nil {
+		return measurement{}, errTimeout
+	}
+	if err != nil {
+		return measurement{}, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return measurement{wall: wall, cpu: cpu, rss: ru.Maxrss}, nil
 }

@@ -23,7 +23,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 2+2*len(chart.Components) {
+	if len(files) != 2+2*len(chart.Components)+2 {
 		t.Errorf("generated %d files", len(files))
 	}
 	for p, want := range files {
@@ -151,15 +151,19 @@ func TestRenderGates(t *testing.T) {
 		{"GMP auto needs both APIs", gmpAuto, []string{apiPodMonitoring}, map[string]int{"Service": 1}},
 		{"GMP auto with both APIs", gmpAuto, []string{apiPodMonitoring, apiRules}, map[string]int{"Service": 1, "PodMonitoring": 1, "Rules": 1}},
 		{"GMP is off by default", nil, []string{apiPodMonitoring, apiRules}, map[string]int{"Service": 1}},
+		{"DatadogDashboard API only", nil, []string{apiDatadogDashboard}, map[string]int{"Service": 1, "DatadogDashboard": 1}},
+		{"Grafana dashboard on request, whatever the APIs", map[string]any{"dashboards": map[string]any{"grafana": map[string]any{"enabled": true}}},
+			nil, map[string]int{"Service": 1, "ConfigMap": 1}},
 		{"never beats a served API", map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "never"}},
+			"dashboards": map[string]any{"datadog": map[string]any{"create": "never"}},
 			"prometheus": map[string]any{"podMonitor": map[string]any{"create": "never"}, "rules": map[string]any{"create": "never"}}},
 			allAPIs, map[string]int{"Service": 1}},
 		{"Datadog disabled: no Service, no monitors", map[string]any{"datadog": map[string]any{"enabled": false}},
-			[]string{apiDatadogMonitor}, map[string]int{}},
+			[]string{apiDatadogMonitor, apiDatadogDashboard}, map[string]int{}},
 		{"alerts disabled: empty rule sets are not rendered", map[string]any{"alerts": map[string]any{
 			"lastRunFailed": map[string]any{"enabled": false}, "notSucceeded": map[string]any{"enabled": false},
 			"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false}}},
-			allAPIs, map[string]int{"Service": 1, "PodMonitor": 1}},
+			allAPIs, map[string]int{"Service": 1, "PodMonitor": 1, "DatadogDashboard": 1}},
 		{"no leader metric: no controller monitor", map[string]any{"datadog": map[string]any{"collectLeaderMetric": false}},
 			[]string{apiDatadogMonitor}, map[string]int{"Service": 1, "DatadogMonitor": 3}},
 	}

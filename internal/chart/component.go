@@ -104,7 +104,8 @@ patches:
 }
 
 // Generated returns every file chartgen writes (path relative to root -> content): the chart
-// README, values.schema.json with synced descriptions, and the Kustomize components.
+// README, values.schema.json with synced descriptions, the Kustomize components and the
+// dashboards.
 func Generated(root string) (map[string][]byte, error) {
 	dir := path.Join(root, Dir)
 	out := map[string][]byte{}
@@ -136,6 +137,13 @@ func Generated(root string) (map[string][]byte, error) {
 		for p, b := range files {
 			out[p] = b
 		}
+	}
+	dash, err := RenderDashboards(dir)
+	if err != nil {
+		return nil, err
+	}
+	for name, b := range dash {
+		out[path.Join(Dir, name)] = b
 	}
 	return out, nil
 }

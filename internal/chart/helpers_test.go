@@ -20,12 +20,13 @@ var chartDir = filepath.Join("..", "..", filepath.FromSlash(chart.Dir))
 
 // Every API the chart can target; "no APIs" is Helm's default set (core only).
 var (
-	apiDatadogMonitor = "datadoghq.com/v1alpha1/DatadogMonitor"
-	apiPodMonitor     = "monitoring.coreos.com/v1/PodMonitor"
-	apiPrometheusRule = "monitoring.coreos.com/v1/PrometheusRule"
-	apiPodMonitoring  = "monitoring.googleapis.com/v1/PodMonitoring"
-	apiRules          = "monitoring.googleapis.com/v1/Rules"
-	allAPIs           = []string{apiDatadogMonitor, apiPodMonitor, apiPrometheusRule, apiPodMonitoring, apiRules}
+	apiDatadogMonitor   = "datadoghq.com/v1alpha1/DatadogMonitor"
+	apiDatadogDashboard = "datadoghq.com/v1alpha1/DatadogDashboard"
+	apiPodMonitor       = "monitoring.coreos.com/v1/PodMonitor"
+	apiPrometheusRule   = "monitoring.coreos.com/v1/PrometheusRule"
+	apiPodMonitoring    = "monitoring.googleapis.com/v1/PodMonitoring"
+	apiRules            = "monitoring.googleapis.com/v1/Rules"
+	allAPIs             = []string{apiDatadogMonitor, apiDatadogDashboard, apiPodMonitor, apiPrometheusRule, apiPodMonitoring, apiRules}
 )
 
 func render(t *testing.T, vals map[string]any, apis ...string) *chart.Result {

@@ -25,16 +25,16 @@ var scenarios = []struct {
 }{
 	{"01-default-values.yaml",
 		map[string]int{"Service": 1},
-		map[string]int{"Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"02-argo-helm-values.yaml",
 		map[string]int{"ConfigMap": 1},
-		map[string]int{"ConfigMap": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "ConfigMap": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"03-upstream-values.yaml",
 		map[string]int{"Service": 1},
-		map[string]int{"Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"04-monitors-values.yaml",
 		map[string]int{"Service": 1, "DatadogMonitor": 4},
-		map[string]int{"Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 	{"05-prometheus-values.yaml",
 		map[string]int{"PodMonitor": 1, "PrometheusRule": 1},
 		map[string]int{"PodMonitor": 1, "PrometheusRule": 1}},
@@ -43,7 +43,10 @@ var scenarios = []struct {
 		map[string]int{"PodMonitoring": 1, "Rules": 1}},
 	{"07-cronworkflows-values.yaml",
 		map[string]int{"Service": 1, "CronWorkflow": 3},
-		map[string]int{"Service": 1, "CronWorkflow": 3, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "CronWorkflow": 3, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+	{"08-dashboards-values.yaml",
+		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1},
+		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
 }
 
 func TestScenariosRender(t *testing.T) {
@@ -179,7 +182,14 @@ func (s *settings) check(t *testing.T, o chart.Object) {
 	case "Service":
 		s.checkService(t, o)
 	case "ConfigMap":
-		s.checkSnippets(t, o)
+		if strings.HasSuffix(o.Name, "-grafana-dashboard") {
+			s.checkGrafanaConfigMap(t, o)
+		} else {
+			s.checkSnippets(t, o)
+		}
+	case "DatadogDashboard":
+		validateCRD(t, o)
+		s.checkDatadogDashboard(t, o)
 	case "DatadogMonitor":
 		validateCRD(t, o)
 		s.checkMonitor(t, o)

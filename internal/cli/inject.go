@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 
 	"github.com/spf13/pflag"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/krm"
 )
 
 type injectFlags struct {
@@ -210,7 +212,19 @@ func runDefault(env Env) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("reading stdin: %w", err))
 	}
+	limitMemory([]*input{{data: data}})
+	if pieces, ok := krm.Bytes(data); ok {
+		for _, p := range pieces {
+			if _, err := env.Stdout.Write(p); err != nil {
+				return fail(env, fmt.Errorf("writing stdout: %w", err))
+			}
+		}
+		return ExitOK
+	}
 	if root, offset := resourceList(data); root != nil {
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(math.MaxInt64) // kyaml's framework holds every item as an RNode
+		}
 		return runFunction(data, root, offset, env)
 	}
 	return runInject(nil, Env{Stdin: bytes.NewReader(data), Stdout: env.Stdout, Stderr: env.Stderr})

@@ -16,16 +16,26 @@ import (
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
 // changes, so untouched documents stay byte-identical. Error lines are relative to src.
 func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
-	out, reports, _, err := in.document(src)
+	out, reports, _, err := in.document(src, nil)
 	return out, reports, err
 }
 
-// document is Document, also saying whether the output is a re-encoding (the fallback, which
-// may restyle lines that are not ours) rather than splices of the original text.
-func (in *Injector) document(src []byte) ([]byte, []Report, bool, error) {
+// DocumentInspect is Document that first hands the parsed root, unchanged, to inspect (KRM mode
+// reads each item's identity and file annotations there instead of parsing it again).
+func (in *Injector) DocumentInspect(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, error) {
+	out, reports, _, err := in.document(src, inspect)
+	return out, reports, err
+}
+
+// document is DocumentInspect, also saying whether the output is a re-encoding (the fallback,
+// which may restyle lines that are not ours) rather than splices of the original text.
+func (in *Injector) document(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, bool, error) {
 	doc, err := ParseDocument(src)
 	if err != nil || doc == nil {
 		return src, nil, false, err
+	}
+	if inspect != nil && len(doc.Content) > 0 {
+		inspect(doc.Content[0])
 	}
 	edits, reports, err := in.plan(doc)
 	if err != nil || len(edits) == 0 {

@@ -136,7 +136,7 @@ func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 				if c.Line == 1 {
 					text = bytes.TrimPrefix(text, bom)
 				}
-				out, reps, fallback, err := in.document(text)
+				out, reps, fallback, err := in.document(text, nil)
 				if c.Line == 1 && len(text) != len(c.Text) && err == nil {
 					out = append(append([]byte(nil), bom...), out...)
 				}

@@ -432,18 +432,26 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 // renderKey writes "key: value" at col, with a nested block value on the following lines.
 func (s *source) renderKey(col int, key string, value *yaml.Node) string {
 	var b strings.Builder
-	b.WriteString(strings.Repeat(" ", col))
-	b.WriteString(scalarText(recipe.Scalar(key)))
+	s.writeKey(&b, col, key, value, false)
+	return b.String()
+}
+
+// writeKey is renderKey into b; with first, the indentation is already written (the first key
+// of a sequence item, after its dash). Everything goes straight into b: a block is written once.
+func (s *source) writeKey(b *strings.Builder, col int, key string, value *yaml.Node, first bool) {
+	if !first {
+		writeSpaces(b, col)
+	}
+	writeScalar(b, recipe.Scalar(key))
 	b.WriteString(":")
 	if value.Kind == yaml.ScalarNode {
 		b.WriteString(" ")
-		b.WriteString(scalarText(value))
+		writeScalar(b, value)
 		b.WriteString(s.eol)
-		return b.String()
+		return
 	}
 	b.WriteString(s.eol)
-	s.renderValue(&b, col, value)
-	return b.String()
+	s.renderValue(b, col, value)
 }
 
 // renderValue writes the block lines of a collection that is the value of a key at col.
@@ -451,7 +459,7 @@ func (s *source) renderValue(b *strings.Builder, col int, value *yaml.Node) {
 	switch value.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(value.Content); i += 2 {
-			b.WriteString(s.renderKey(col+s.unit, value.Content[i].Value, value.Content[i+1]))
+			s.writeKey(b, col+s.unit, value.Content[i].Value, value.Content[i+1], false)
 		}
 	case yaml.SequenceNode:
 		for _, item := range value.Content {
@@ -463,17 +471,43 @@ func (s *source) renderValue(b *strings.Builder, col int, value *yaml.Node) {
 // renderSeqItem writes one block sequence item: "- " at dash, the mapping's keys at
 // dash+offsetInItem.
 func (s *source) renderSeqItem(b *strings.Builder, dash, offsetInItem int, item *yaml.Node) {
+	writeSpaces(b, dash)
+	b.WriteString("-")
 	if item.Kind != yaml.MappingNode {
-		b.WriteString(strings.Repeat(" ", dash) + "- " + scalarText(item) + s.eol)
+		b.WriteString(" ")
+		writeScalar(b, item)
+		b.WriteString(s.eol)
 		return
 	}
-	var inner strings.Builder
-	s.renderValue(&inner, dash+offsetInItem-s.unit, item)
-	text := inner.String()
-	b.WriteString(strings.Repeat(" ", dash))
-	b.WriteString("-")
-	b.WriteString(strings.Repeat(" ", offsetInItem-1))
-	b.WriteString(text[dash+offsetInItem:])
+	writeSpaces(b, offsetInItem-1)
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		s.writeKey(b, dash+offsetInItem, item.Content[i].Value, item.Content[i+1], i == 0)
+	}
+}
+
+const spaces = "                                                                "
+
+func writeSpaces(b *strings.Builder, n int) {
+	for ; n > len(spaces); n -= len(spaces) {
+		b.WriteString(spaces)
+	}
+	b.WriteString(spaces[:max(n, 0)])
+}
+
+func writeScalar(b *strings.Builder, n *yaml.Node) {
+	if n.Style != yaml.DoubleQuotedStyle {
+		b.WriteString(n.Value)
+		return
+	}
+	for i := 0; i < len(n.Value); i++ {
+		if c := n.Value[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b.WriteString(quote(n.Value))
+			return
+		}
+	}
+	b.WriteByte('"') // printable ASCII without quotes or backslashes: quote would write it as is
+	b.WriteString(n.Value)
+	b.WriteByte('"')
 }
 
 // scalarText renders a scalar we generated: plain or double-quoted.

@@ -85,6 +85,9 @@ true
 {{- define "batch-monitoring.renderDatadogMonitors" -}}
 {{- include "batch-monitoring.render" (dict "mode" .Values.datadog.monitors.create "apis" (list "datadoghq.com/v1alpha1/DatadogMonitor") "ctx" .) -}}
 {{- end -}}
+{{- define "batch-monitoring.renderDatadogDashboard" -}}
+{{- include "batch-monitoring.render" (dict "mode" .Values.dashboards.datadog.create "apis" (list "datadoghq.com/v1alpha1/DatadogDashboard") "ctx" .) -}}
+{{- end -}}
 {{- define "batch-monitoring.renderPodMonitor" -}}
 {{- include "batch-monitoring.render" (dict "mode" .Values.prometheus.podMonitor.create "apis" (list "monitoring.coreos.com/v1/PodMonitor") "ctx" .) -}}
 {{- end -}}

@@ -14,6 +14,7 @@ import yaml
 MOD = os.path.expanduser(os.environ.get("GOMODCACHE", "~/go/pkg/mod"))
 SOURCES = [
     ("github.com/!data!dog/datadog-operator@v1.30.0/config/crd/bases/v1/datadoghq.com_datadogmonitors.yaml", "v1alpha1"),
+    ("github.com/!data!dog/datadog-operator@v1.30.0/config/crd/bases/v1/datadoghq.com_datadogdashboards.yaml", "v1alpha1"),
     ("github.com/prometheus-operator/prometheus-operator@v0.85.0/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml", "v1"),
     ("github.com/prometheus-operator/prometheus-operator@v0.85.0/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml", "v1"),
     ("github.com/!google!cloud!platform/prometheus-engine@v0.17.2/charts/operator/crds/monitoring.googleapis.com_podmonitorings.yaml", "v1"),

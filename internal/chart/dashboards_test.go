@@ -1,0 +1,514 @@
+package chart_test
+
+// The dashboards the chart ships. Every PromQL query of the Grafana dashboard, read from the
+// committed file, is evaluated by Prometheus' engine (`promtool test rules`, the same cached
+// build that judges the chart's alerts) together with the chart's own rules, on scripted
+// series: a failing job, a stale job, a controller restart, one job name in two namespaces.
+// The expected rows are written out by hand below.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+	dash "github.com/argo-metrics-gen/argo-metrics-gen/internal/dashboard"
+)
+
+// grafanaDashboard reads the committed Grafana dashboard into the SDK's types, as the SDK
+// documents (plugins registered, json.Unmarshal: panels' options and targets decode into their
+// plugin types). Strict decoding is used for the dashboard's own fields only: in v0.0.22 the
+// strict decoders of panels, options and targets drop them silently (they return an empty
+// cog.BuildErrors, which their callers take for a failure). TestGrafanaDashboardRoundTrip
+// makes up for it: a field unknown to the types would be lost on re-encoding.
+func grafanaDashboard(t *testing.T) (dashboard.Dashboard, []byte) {
+	t.Helper()
+	plugins.RegisterDefaultPlugins()
+	raw, err := os.ReadFile(filepath.Join(chartDir, chart.GrafanaDashboardFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d, strict dashboard.Dashboard
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("%s: %v", chart.GrafanaDashboardFile, err)
+	}
+	if err := strictErr(strict.UnmarshalJSONStrict(raw)); err != nil {
+		t.Fatalf("%s does not decode strictly into the SDK's Dashboard: %v", chart.GrafanaDashboardFile, err)
+	}
+	return d, raw
+}
+
+// strictErr drops the SDK's typed-nil error: UnmarshalJSONStrict returns an empty
+// cog.BuildErrors (non-nil as an error) when decoding succeeds.
+func strictErr(err error) error {
+	if be, ok := err.(cog.BuildErrors); ok && len(be) == 0 {
+		return nil
+	}
+	return err
+}
+
+type panelQuery struct {
+	panel, ref, expr string
+	instant          bool
+}
+
+// grafanaQueries returns every query of every panel, in order.
+func grafanaQueries(t *testing.T, d dashboard.Dashboard) []panelQuery {
+	t.Helper()
+	var out []panelQuery
+	for _, p := range d.Panels {
+		if p.Panel == nil {
+			continue
+		}
+		for _, target := range p.Panel.Targets {
+			q, ok := target.(*prometheus.Dataquery)
+			if !ok {
+				if v, ok2 := target.(prometheus.Dataquery); ok2 {
+					q, ok = &v, true
+				}
+			}
+			if !ok {
+				t.Fatalf("panel %q: target %T is not a Prometheus query", deref(p.Panel.Title), target)
+			}
+			out = append(out, panelQuery{panel: deref(p.Panel.Title), ref: deref(q.RefId), expr: q.Expr, instant: q.Instant != nil && *q.Instant})
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// The committed dashboard round-trips through the SDK: strict decoding, validation, and
+// re-encoding to the same document.
+func TestGrafanaDashboardRoundTrip(t *testing.T) {
+	d, raw := grafanaDashboard(t)
+	if err := d.Validate(); err != nil {
+		t.Errorf("SDK validation: %v", err)
+	}
+	again, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(raw, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(again, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("re-encoding the decoded dashboard changes it:\n%s", again)
+	}
+	// Every panel's options decoded into its plugin's type (a panel type unknown to the SDK
+	// would stay a map).
+	for _, p := range d.Panels {
+		if p.Panel == nil {
+			continue
+		}
+		if _, isMap := p.Panel.Options.(map[string]any); isMap || p.Panel.Options == nil {
+			t.Errorf("panel %q: options %T, not its plugin's type", deref(p.Panel.Title), p.Panel.Options)
+		}
+	}
+	var vars []string
+	for _, v := range d.Templating.List {
+		vars = append(vars, v.Name)
+	}
+	if strings.Join(vars, ",") != "datasource,namespace,cronworkflow" {
+		t.Errorf("variables %v, want datasource, namespace, cronworkflow", vars)
+	}
+	// The variables' queries read an exported metric, or a series the chart's rules record, by
+	// the recipe's labels.
+	known := map[string]bool{}
+	for _, r := range renderedRules(t) {
+		if rec, ok := r["record"].(string); ok {
+			known[rec] = true
+		}
+	}
+	for _, v := range d.Templating.List[1:] {
+		m := regexp.MustCompile(`^label_values\((.*), (\w+)\)$`).FindStringSubmatch(deref(v.Query.String))
+		if m == nil {
+			t.Fatalf("variable %s: query %v is not label_values(selector, label)", v.Name, v.Query)
+		}
+		sel, err := parser.ParseExpr(m[1])
+		if err != nil {
+			t.Fatalf("variable %s: %v", v.Name, err)
+		}
+		vs, ok := sel.(*parser.VectorSelector)
+		if !ok || !(strings.HasPrefix(vs.Name, "argo_workflows_") || known[vs.Name]) || m[2] != v.Name {
+			t.Errorf("variable %s: %q reads neither an exported nor a recorded series by its label", v.Name, deref(v.Query.String))
+		}
+	}
+}
+
+// renderedRules returns the rules of the chart's PrometheusRule with default values, without
+// annotations (promtool would compare their texts).
+func renderedRules(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, o := range render(t, nil, apiPrometheusRule).OfKind("PrometheusRule") {
+		groups, _ := chart.Path(o.Body, "spec", "groups")
+		gs, _ := groups.([]any)
+		for _, g := range gs {
+			rules, _ := chart.Path(g, "rules")
+			rs, _ := rules.([]any)
+			for _, r := range rs {
+				rule := r.(map[string]any)
+				delete(rule, "annotations")
+				out = append(out, rule)
+			}
+		}
+	}
+	return out
+}
+
+// series is one scripted input series of promtool (1m interval, minutes 0..119: 45 before the
+// controller restart, 11 missing while it restarts, 64 after).
+type series struct {
+	metric, ns, job, values string
+}
+
+// Scripted jobs, minute by minute. The controller restarts at minute 45 (its gauges vanish)
+// and is back at 56; only jobs that run again reappear.
+//   - team-a/nightly: succeeded (last success at 600 s), fails from minute 66: failing now.
+//   - team-b/nightly: the same name in another namespace, fine: never in the fleet tables.
+//   - team-b/report: last success at 60 s, threshold 1800 s: stale now (overdue since 1860 s).
+//   - team-a/restarted: failed before the restart and has not run since: still failing now.
+//   - team-a/recovered: failed before the restart, succeeded after it: not failing now.
+const (
+	before = "x44 _x11 "
+	all    = before + "%[1]vx63"
+)
+
+func dashboardSeries() []series {
+	c := func(v any) string { return fmt.Sprintf("%[1]v"+all, v) }
+	return []series{
+		{"exit_code", "team-a", "nightly", "0x44 _x11 0x9 1x53"},
+		{"last_success_timestamp", "team-a", "nightly", c(600)},
+		{"staleness_threshold_seconds", "team-a", "nightly", c(86400)},
+		{"duration", "team-a", "nightly", "100x44 _x11 100x39 250x23"},
+
+		{"exit_code", "team-b", "nightly", c(0)},
+		{"last_success_timestamp", "team-b", "nightly", c(6600)},
+		{"staleness_threshold_seconds", "team-b", "nightly", c(3600)},
+		{"duration", "team-b", "nightly", c(80)},
+
+		{"exit_code", "team-b", "report", c(0)},
+		{"last_success_timestamp", "team-b", "report", c(60)},
+		{"staleness_threshold_seconds", "team-b", "report", c(1800)},
+		{"duration", "team-b", "report", c(30)},
+
+		{"exit_code", "team-a", "restarted", "1x44"},
+		{"last_success_timestamp", "team-a", "restarted", "300x44"},
+		{"staleness_threshold_seconds", "team-a", "restarted", "86400x44"},
+		{"duration", "team-a", "restarted", "50x44"},
+
+		{"exit_code", "team-a", "recovered", "1" + before + "0x63"},
+		{"last_success_timestamp", "team-a", "recovered", "100" + before + "3360x63"},
+		{"staleness_threshold_seconds", "team-a", "recovered", c(86400)},
+		{"duration", "team-a", "recovered", c(40)},
+	}
+}
+
+// A check: the panel's query, with the variables set, at a minute, returns exactly these rows
+// (namespace/job -> value).
+type dashCheck struct {
+	panel, ref string
+	ns, job    string // variable values; "" is All
+	at         int
+	rows       map[string]float64
+}
+
+// The end of the scenario: minute 119, time() = 7140.
+const end = 119
+
+var dashChecks = []dashCheck{
+	// Fleet: failing now, and the last success of each failing job (ms, for dateTimeFromNow).
+	{dash.PanelFailing, "A", "", "", end, map[string]float64{"team-a/nightly": 1, "team-a/restarted": 1}},
+	{dash.PanelFailing, "B", "", "", end, map[string]float64{"team-a/nightly": 600000, "team-a/restarted": 300000}},
+	{dash.PanelFailing, "A", "team-a", "nightly", end, map[string]float64{"team-a/nightly": 1}},
+	{dash.PanelFailing, "A", "team-b", "nightly", end, map[string]float64{}},
+	{dash.PanelFailing, "A", "", "", 30, map[string]float64{"team-a/restarted": 1, "team-a/recovered": 1}},
+	{dash.PanelFailing, "A", "", "", 50, map[string]float64{"team-a/restarted": 1, "team-a/recovered": 1}},
+	// Fleet: stale now (seconds since success), and since when (ms).
+	{dash.PanelStale, "A", "", "", end, map[string]float64{"team-b/report": 7140 - 60}},
+	{dash.PanelStale, "B", "", "", end, map[string]float64{"team-b/report": (60 + 1800) * 1000}},
+	{dash.PanelStale, "A", "team-a", "", end, map[string]float64{}},
+	{dash.PanelStale, "A", "", "", 40, map[string]float64{"team-b/report": 2400 - 60}},
+	// Per job: every job's last outcome, held through the restart gap.
+	{dash.PanelOutcome, "A", "", "", end, map[string]float64{"team-a/nightly": 1, "team-b/nightly": 0, "team-b/report": 0, "team-a/restarted": 1, "team-a/recovered": 0}},
+	{dash.PanelOutcome, "A", "", "", 50, map[string]float64{"team-a/nightly": 0, "team-b/nightly": 0, "team-b/report": 0, "team-a/restarted": 1, "team-a/recovered": 1}},
+	{dash.PanelOutcome, "A", "", "nightly", end, map[string]float64{"team-a/nightly": 1, "team-b/nightly": 0}},
+	{dash.PanelSinceSuccess, "A", "", "", end, map[string]float64{"team-a/nightly": 7140 - 600, "team-b/nightly": 7140 - 6600, "team-b/report": 7140 - 60, "team-a/restarted": 7140 - 300, "team-a/recovered": 7140 - 3360}},
+	{dash.PanelSinceSuccess, "B", "", "", end, map[string]float64{"team-a/nightly": 86400, "team-b/nightly": 3600, "team-b/report": 1800, "team-a/restarted": 86400, "team-a/recovered": 86400}},
+	{dash.PanelDuration, "A", "", "", end, map[string]float64{"team-a/nightly": 250, "team-b/nightly": 80, "team-b/report": 30, "team-a/restarted": 50, "team-a/recovered": 40}},
+	{dash.PanelDuration, "B", "", "", end, map[string]float64{"team-a/nightly": 100, "team-b/nightly": 80, "team-b/report": 30, "team-a/restarted": 50, "team-a/recovered": 40}},
+	{dash.PanelDuration, "B", "team-b", "", end, map[string]float64{"team-b/nightly": 80, "team-b/report": 30}},
+}
+
+func TestGrafanaQueriesEvaluated(t *testing.T) {
+	d, _ := grafanaDashboard(t)
+	queries := grafanaQueries(t, d)
+	rc, err := chart.ChartRecipe(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsKey, jobKey := rc.NamespaceLabel, rc.NameLabel
+	byRef := map[string]panelQuery{}
+	covered := map[string]bool{}
+	for _, q := range queries {
+		byRef[q.panel+"/"+q.ref] = q
+		if _, err := parser.ParseExpr(substitute(q.expr, "", "")); err != nil {
+			t.Errorf("%s %s: %v\n%s", q.panel, q.ref, err, q.expr)
+		}
+	}
+
+	// The chart's rules (recording rules included) run alongside, as in a real Prometheus.
+	rules := []any{}
+	for _, r := range renderedRules(t) {
+		rules = append(rules, r)
+	}
+	groups := []any{map[string]any{"name": "batch-monitoring", "rules": rules}}
+	var input []any
+	target := `instance="10.0.3.7:9090", job="monitoring/batch-monitoring-controller", pod="workflow-controller-5d9f", container="controller", endpoint="metrics"`
+	for _, s := range dashboardSeries() {
+		input = append(input, map[string]any{
+			"series": fmt.Sprintf(`%s%s{%s=%q, %s=%q, %s}`, rc.Prefix, s.metric, nsKey, s.ns, jobKey, s.job, target),
+			"values": s.values,
+		})
+	}
+	input = append(input, map[string]any{"series": "argo_workflows_is_leader{" + target + "}", "values": "1" + before + "1x63"})
+
+	var exprTests []any
+	for _, c := range dashChecks {
+		q, ok := byRef[c.panel+"/"+c.ref]
+		if !ok {
+			t.Errorf("the dashboard has no query %s of panel %q", c.ref, c.panel)
+			continue
+		}
+		covered[c.panel+"/"+c.ref] = true
+		samples := []any{}
+		for row, v := range c.rows {
+			ns, job, _ := strings.Cut(row, "/")
+			samples = append(samples, map[string]any{"labels": fmt.Sprintf(`{%s=%q, %s=%q}`, nsKey, ns, jobKey, job), "value": v})
+		}
+		// Rows as the panel shows them: tables hide the metric name (organize), graphs name
+		// series by their legend; so the name is dropped before comparing.
+		expr := fmt.Sprintf(`label_replace(%s, "__name__", "", "", "")`, substitute(q.expr, c.ns, c.job))
+		exprTests = append(exprTests, map[string]any{"expr": expr, "eval_time": fmt.Sprintf("%dm", c.at), "exp_samples": samples})
+	}
+	for _, q := range queries {
+		if !covered[q.panel+"/"+q.ref] {
+			t.Errorf("query %s of panel %q is not evaluated by any check", q.ref, q.panel)
+		}
+	}
+	dir := t.TempDir()
+	writeYAML(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
+	tf := filepath.Join(dir, "test.yaml")
+	writeYAML(t, tf, map[string]any{
+		"rule_files":          []string{"rules.yaml"},
+		"evaluation_interval": "1m",
+		"tests":               []any{map[string]any{"interval": "1m", "input_series": input, "promql_expr_test": exprTests}},
+	})
+	out, err := exec.Command(promtool(t), "test", "rules", tf).CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool test rules: %v\n%s", err, trimOutput(out))
+	}
+}
+
+// substitute sets the dashboard variables as Grafana does: All is ".*".
+func substitute(expr, ns, job string) string {
+	if ns == "" {
+		ns = ".*"
+	}
+	if job == "" {
+		job = ".*"
+	}
+	return strings.NewReplacer("$"+dash.VarNamespace, ns, "$"+dash.VarJob, job).Replace(expr)
+}
+
+// checkGrafanaConfigMap: the sidecar's label, the namespace and folder asked for, and the
+// committed dashboard file as the only data.
+func (s *settings) checkGrafanaConfigMap(t *testing.T, o chart.Object) {
+	g := func(def any, keys ...string) any {
+		return get(s.vals, def, append([]string{"dashboards", "grafana"}, keys...)...)
+	}
+	if ns := g("", "namespace").(string); ns != "" && o.Namespace != ns || ns == "" && o.Namespace != s.releaseNS {
+		t.Errorf("Grafana ConfigMap in namespace %q", o.Namespace)
+	}
+	if v, _ := chart.Path(o.Body, "metadata", "labels", g("grafana_dashboard", "label").(string)); v != g("1", "labelValue") {
+		t.Errorf("label %v=%v, want the sidecar's", g("grafana_dashboard", "label"), v)
+	}
+	if folder := g("", "folder").(string); folder != "" {
+		if v, _ := chart.Path(o.Body, "metadata", "annotations", g("grafana_folder", "folderAnnotation").(string)); v != folder {
+			t.Errorf("folder annotation %v, want %q", v, folder)
+		}
+	}
+	data, _ := o.Body["data"].(map[string]any)
+	want, err := os.ReadFile(filepath.Join(chartDir, chart.GrafanaDashboardFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 1 || data["batch-monitoring-cronworkflows.json"] != strings.TrimSpace(string(want)) {
+		t.Errorf("ConfigMap data is not exactly the dashboard file: %v keys", len(data))
+	}
+}
+
+// checkDatadogDashboard: the object carries the committed import file's dashboard, and its
+// queries read only what the rendered check collects.
+func (s *settings) checkDatadogDashboard(t *testing.T, o chart.Object) {
+	if ns := get(s.vals, "", "dashboards", "datadog", "namespace").(string); ns != "" && o.Namespace != ns || ns == "" && o.Namespace != s.releaseNS {
+		t.Errorf("DatadogDashboard in namespace %q", o.Namespace)
+	}
+	file := datadogFile(t)
+	var widgets []dash.DatadogWidget
+	if err := json.Unmarshal([]byte(str(t, o.Body, "spec", "widgets")), &widgets); err != nil {
+		t.Fatalf("spec.widgets: %v", err)
+	}
+	if !reflect.DeepEqual(widgets, file.Widgets) {
+		t.Errorf("spec.widgets differ from %s", chart.DatadogDashboardFile)
+	}
+	if str(t, o.Body, "spec", "title") != file.Title || str(t, o.Body, "spec", "layoutType") != file.LayoutType {
+		t.Errorf("title or layout differ from %s", chart.DatadogDashboardFile)
+	}
+	vars, _ := chart.Path(o.Body, "spec", "templateVariables")
+	b, _ := json.Marshal(vars)
+	var got []dash.DatadogVariable
+	if err := json.Unmarshal(b, &got); err != nil || !reflect.DeepEqual(got, file.TemplateVariables) {
+		t.Errorf("templateVariables %s differ from the file's %v (%v)", b, file.TemplateVariables, err)
+	}
+	file.Widgets = widgets
+	checkDatadogQueries(t, file, s.ddNames, s.ddTags())
+}
+
+// ddTags are the tags the check puts on our metrics: their Prometheus labels, renamed by the
+// check's rename_labels (integrations-core argo_workflows: version -> go_version), and the
+// instance's tags.
+func (s *settings) ddTags() map[string]bool {
+	tags := map[string]bool{}
+	for _, k := range s.recipe.LabelKeys {
+		if k == "version" && s.checkName == "argo_workflows" {
+			k = "go_version"
+		}
+		tags[k] = true
+	}
+	if extra, ok := get(s.vals, nil, "datadog", "tags").([]any); ok {
+		for _, e := range extra {
+			k, _, _ := strings.Cut(e.(string), ":")
+			tags[k] = true
+		}
+	}
+	return tags
+}
+
+func datadogFile(t *testing.T) dash.DatadogDashboard {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(chartDir, chart.DatadogDashboardFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dash.DatadogDashboard
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("%s: %v", chart.DatadogDashboardFile, err)
+	}
+	return d
+}
+
+var (
+	ddQueryRE   = regexp.MustCompile(`^max:(argo_workflows\.[a-z_]+)\{([^}]*)\} by \{([^}]*)\}$`)
+	ddFormulaID = regexp.MustCompile(`[a-z_][a-z_0-9]*`)
+)
+
+// checkDatadogQueries: every query is `max:<metric>{<template variables>} by {<tags>}` on a
+// metric the check collects, grouped by tags it emits, filtered by the dashboard's template
+// variables (each a tag prefix the metrics carry); every formula reads the request's queries.
+func checkDatadogQueries(t *testing.T, d dash.DatadogDashboard, names, tags map[string]bool) {
+	t.Helper()
+	vars := map[string]bool{}
+	for _, v := range d.TemplateVariables {
+		vars["$"+v.Name] = true
+		if !tags[v.Prefix] {
+			t.Errorf("template variable %s filters by tag %q, which the metrics do not carry (%v)", v.Name, v.Prefix, tags)
+		}
+	}
+	n := 0
+	var walk func([]dash.DatadogWidget)
+	walk = func(ws []dash.DatadogWidget) {
+		for _, w := range ws {
+			walk(w.Definition.Widgets)
+			for _, r := range w.Definition.Requests {
+				qnames := map[string]bool{}
+				for _, q := range r.Queries {
+					n++
+					qnames[q.Name] = true
+					m := ddQueryRE.FindStringSubmatch(q.Query)
+					if m == nil {
+						t.Errorf("%q: query %q is not max:<metric>{scope} by {tags}", w.Definition.Title, q.Query)
+						continue
+					}
+					if !names[m[1]] {
+						t.Errorf("%q: metric %s is not collected by the check (%v)", w.Definition.Title, m[1], names)
+					}
+					for _, sc := range strings.Split(m[2], ",") {
+						if !vars[sc] {
+							t.Errorf("%q: scope %q is not a template variable", w.Definition.Title, sc)
+						}
+					}
+					for _, g := range strings.Split(m[3], ",") {
+						if !tags[g] {
+							t.Errorf("%q: groups by tag %q, which the check does not emit (%v)", w.Definition.Title, g, tags)
+						}
+					}
+				}
+				for _, f := range r.Formulas {
+					for _, id := range ddFormulaID.FindAllString(f.Formula, -1) {
+						if !qnames[id] && id != "median_9" {
+							t.Errorf("%q: formula %q reads %q, not a query of the request", w.Definition.Title, f.Formula, id)
+						}
+					}
+				}
+			}
+		}
+	}
+	walk(d.Widgets)
+	if n == 0 {
+		t.Errorf("the Datadog dashboard has no query")
+	}
+}
+
+// The import file's queries hold for both checks the chart can configure.
+func TestDatadogDashboardFileQueries(t *testing.T) {
+	for _, check := range []string{"argo_workflows", "openmetrics"} {
+		t.Run(check, func(t *testing.T) {
+			vals := map[string]any{"datadog": map[string]any{"check": check}}
+			s := newSettings(t, vals)
+			c, err := chart.DatadogCheck(chartDir, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := map[string]bool{}
+			for _, m := range c.Metrics {
+				names["argo_workflows."+m.Name] = true
+			}
+			checkDatadogQueries(t, datadogFile(t), names, s.ddTags())
+		})
+	}
+}
