@@ -120,6 +120,13 @@ PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
 promtool:
 	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/promtool.sh $(PROMTOOL_VERSION) >/dev/null
 
+## mutation-chart: the chart's template mutations (comparators, thresholds, `for`, label keys,
+##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;
+##                 fails when one survives. Works on a copy of the tree.
+.PHONY: mutation-chart
+mutation-chart: promtool
+	PROMTOOL=$(PROMTOOL_BIN) $(GO) run ./internal/chart/chartmut
+
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
 
