@@ -5,10 +5,7 @@
 // Datadog check it renders), so the dashboards read exactly what the alerts read.
 package dashboard
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Recipe metric keys (helmtpl.Recipe.Metrics).
 const (
@@ -18,18 +15,17 @@ const (
 	StalenessThreshold = "stalenessThreshold"
 )
 
+// Keys are the metrics the dashboards read; the recipe's other metrics are not shown yet.
+var Keys = []string{ExitCode, Duration, LastSuccess, StalenessThreshold}
+
 // Spec is what the dashboards are built from.
 type Spec struct {
-	// NS and Job are the label keys of the job's namespace and name; Keys are every label key
-	// of the metrics (NS, Job and the static labels), in the recipe's order.
+	// NS and Job are the label keys of the job's namespace and name.
 	NS, Job string
-	Keys    []string
-	// Series maps a metric key to the name of its per-job series: the chart's recording rule
-	// when it renders one (one series per job, taken from the leading controller), else the
-	// exported metric.
+	// Series maps a metric key to the chart's recording rule of it: one series per job, taken
+	// from the leading controller (the raw gauges of a replaced controller pod would outvote
+	// the new one's).
 	Series map[string]string
-	// Recorded reports, per metric key, whether Series names a recording rule.
-	Recorded map[string]bool
 	// Lookback is how far back the last known value of a job is held (a controller restart
 	// empties its gauges until each job runs again); MedianWindow is the window of the usual
 	// duration. Both are the alerts' own settings.
@@ -58,21 +54,13 @@ func (s Spec) has(key string) bool { return s.Series[key] != "" }
 // Last returns the PromQL of a job's last known value of a metric: one sample per job, held
 // for Lookback after the series stops (controller restart, leader change, metricsTTL).
 func (s Spec) Last(key string) string {
-	sel := s.Series[key] + s.filter()
-	if s.Recorded[key] {
-		return fmt.Sprintf("last_over_time(%s[%s])", sel, s.Lookback)
-	}
-	return fmt.Sprintf("max by (%s) (last_over_time(%s[%s]))", strings.Join(s.Keys, ", "), sel, s.Lookback)
+	return fmt.Sprintf("last_over_time(%s%s[%s])", s.Series[key], s.filter(), s.Lookback)
 }
 
 // Median returns the PromQL of a job's median duration over MedianWindow (the slow-run alert's
 // baseline).
 func (s Spec) Median() string {
-	sel := s.Series[Duration] + s.filter()
-	if s.Recorded[Duration] {
-		return fmt.Sprintf("quantile_over_time(0.5, %s[%s])", sel, s.MedianWindow)
-	}
-	return fmt.Sprintf("max by (%s) (quantile_over_time(0.5, %s[%s]))", strings.Join(s.Keys, ", "), sel, s.MedianWindow)
+	return fmt.Sprintf("quantile_over_time(0.5, %s%s[%s])", s.Series[Duration], s.filter(), s.MedianWindow)
 }
 
 // Query is one query of a panel, as the tests evaluate it.

@@ -17,7 +17,8 @@ import (
 
 // Processor returns the KRM function: it reads its ArgoMetricsConfig from functionConfig (an
 // empty one means defaults), plans every item before changing any, and reports each change as
-// an info result.
+// an info result. The binary runs Bytes first and this only where Bytes declines: on errors
+// and on layouts Bytes does not cut.
 func Processor() framework.ResourceListProcessor {
 	return framework.ResourceListProcessorFunc(process)
 }
@@ -52,9 +53,13 @@ func process(rl *framework.ResourceList) error {
 			if rep.Reason != "" {
 				msg += " (" + rep.Reason + ")"
 			}
+			sev := framework.Info
+			if rep.Warn {
+				sev = framework.Warning
+			}
 			rl.Results = append(rl.Results, &framework.Result{
 				Message:     msg,
-				Severity:    framework.Info,
+				Severity:    sev,
 				ResourceRef: resourceRef(rl.Items[i]),
 				File:        fileRef(rl.Items[i]),
 			})
