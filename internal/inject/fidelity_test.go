@@ -60,6 +60,11 @@ func TestNoFallback(t *testing.T) {
 	}
 	corpora := map[string][]string{}
 	corpora["argo examples"], _ = filepath.Glob(filepath.Join(mod.Dir, "examples", "*.yaml"))
+	corpora["argo examples, every kind"] = corpora["argo examples"]
+	every, err := config.Parse([]byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nspec: {kinds: [CronWorkflow, Workflow, WorkflowTemplate, ClusterWorkflowTemplate]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	corpora["golden inputs"], _ = filepath.Glob("testdata/*/input.yaml")
 	filepath.WalkDir("../../examples", func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")) {
@@ -78,6 +83,9 @@ func TestNoFallback(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := &inject.Injector{Config: config.Default()}
+			if name == "argo examples, every kind" {
+				in.Config = every
+			}
 			if cfg := filepath.Join(filepath.Dir(f), "config.yaml"); strings.HasPrefix(f, "testdata/") {
 				if c, err := config.LoadFile(cfg); err == nil {
 					in.Config = c
