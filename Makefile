@@ -8,7 +8,7 @@ BIN      := bin/argo-metrics-gen
 FUZZTIME ?= 30s
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build dist demo test vet fuzz clean chart-template
+.PHONY: all build dist demo test vet fuzz clean chart-template mutation
 
 all: build
 
@@ -43,11 +43,17 @@ demo: build
 ## binaries are built once and cached under $HOME/.cache.
 test: vet promtool
 	PROMTOOL=$(PROMTOOL_BIN) $(GO) test ./...
+	TZ=America/New_York $(GO) test -count=1 ./internal/schedule/ ./internal/inject/
 	$(MAKE) routes
 	$(MAKE) e2e
 
+## vet: go vet, and fail when gofmt would reformat a file or go mod tidy would change go.mod/go.sum
 vet:
 	$(GO) vet ./...
+	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')); \
+	  if [ -n "$$files" ]; then echo "gofmt -l lists (run gofmt -w):"; echo "$$files"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go mod tidy would change go.mod/go.sum (run go mod tidy)"; exit 1; }
+
 
 ## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
 FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
@@ -114,6 +120,13 @@ PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
 promtool:
 	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/promtool.sh $(PROMTOOL_VERSION) >/dev/null
 
+## mutation-chart: the chart's template mutations (comparators, thresholds, `for`, label keys,
+##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;
+##                 fails when one survives. Works on a copy of the tree.
+.PHONY: mutation-chart
+mutation-chart: promtool
+	PROMTOOL=$(PROMTOOL_BIN) $(GO) run ./internal/chart/chartmut
+
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
 
@@ -128,3 +141,22 @@ routes: routes-tools
 	ROUTES=1 KUSTOMIZE=$(KUSTOMIZE_BIN) HELM3=$(HELM3_BIN) HELM4=$(HELM4_BIN) \
 	  KUSTOMIZE_VERSION=$(KUSTOMIZE_VERSION) HELM3_VERSION=$(HELM3_VERSION) HELM4_VERSION=$(HELM4_VERSION) \
 	  $(GO) test -count=1 -timeout $(ROUTES_TIMEOUT) ./test/routes/
+
+## mutation: mutation testing of the core packages with gremlins (slow: one package test run per
+##           mutant; not in make test). MUTATION_PKGS picks packages, MUTATION_WORKERS the workers.
+GREMLINS_VERSION ?= v0.5.0
+GREMLINS_BIN     := $(TOOLS_DIR)/gremlins-$(GREMLINS_VERSION)/gremlins
+MUTATION_PKGS    ?= pkg/recipe pkg/config internal/schedule internal/inject internal/lint internal/preview internal/krm
+MUTATION_WORKERS ?= 1
+$(GREMLINS_BIN):
+	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+# GOFLAGS=-count=1: gremlins times each mutant against its coverage run, which a cached test
+# result would make near zero (every mutant would then time out).
+mutation: $(GREMLINS_BIN)
+	@mkdir -p bin/mutation
+	@for p in $(MUTATION_PKGS); do \
+	  n=bin/mutation/$$(echo $$p | tr / -); echo "== $$p (full log: $$n.log)"; \
+	  GOFLAGS=-count=1 $(GREMLINS_BIN) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient 10 \
+	    -o $$n.json ./$$p > $$n.log 2>&1 || { cat $$n.log; exit 1; }; \
+	  grep -E 'LIVED|TIMED OUT|Killed|Efficacy' $$n.log; \
+	done

@@ -389,7 +389,7 @@ func TestLint(t *testing.T) {
 	quick := "../../examples/quickstart/cronworkflow.yaml"
 	r := runBinary(t, nil, "", "lint", quick)
 	want := quick + ":2: CronWorkflow data/nightly-report: error: does not carry the argo-metrics-gen metrics"
-	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "1 Argo resources: 1 errors, 1 warnings\n") {
+	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "1 Argo resource: 1 error, 1 warning\n") {
 		t.Fatalf("code %d stdout %q", r.code, r.stdout)
 	}
 	injected := runBinary(t, nil, "", "inject", quick).stdout

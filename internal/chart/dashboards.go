@@ -35,7 +35,7 @@ func RenderDashboards(dir string) (map[string][]byte, error) {
 
 // DashboardSpec derives the dashboards' spec from the chart with its default values: the
 // recipe summary, the per-job recording rules of its PrometheusRule (the Grafana panels read
-// what the alerts read; every metric must have one), the alerts' lookback and median window,
+// what the alerts read; each metric they show must have one), the alerts' lookback and median window,
 // and the Datadog names of its check.
 func DashboardSpec(dir string) (dashboard.Spec, error) {
 	rc, err := ChartRecipe(dir)
@@ -44,18 +44,20 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 	}
 	s := dashboard.Spec{NS: rc.NamespaceLabel, Job: rc.NameLabel,
 		Series: map[string]string{}, Datadog: map[string]string{}, DatadogTags: rc.LabelKeys}
-	byExported := map[string]string{}
-	for key, name := range rc.Metrics {
-		byExported[rc.Prefix+name] = key
+	byExported := map[string]string{} // the metrics the dashboards read
+	for _, key := range dashboard.Keys {
+		if name, ok := rc.Metrics[key]; ok {
+			byExported[rc.Prefix+name] = key
+		}
 	}
 	vals, err := ValuesFile(path.Join(dir, "values.yaml"))
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
-	s.Lookback = firstString(vals, []string{"alerts", "lookback"}, []string{"alerts", "notSucceeded", "lookback"})
-	s.MedianWindow = firstString(vals, []string{"alerts", "slowRun", "window"})
+	s.Lookback, _ = get(vals, "alerts", "lookback").(string)
+	s.MedianWindow, _ = get(vals, "alerts", "slowRun", "window").(string)
 	if s.Lookback == "" || s.MedianWindow == "" {
-		return dashboard.Spec{}, fmt.Errorf("values.yaml: no alerts lookback or slowRun.window for the dashboards")
+		return dashboard.Spec{}, fmt.Errorf("values.yaml: no alerts.lookback or alerts.slowRun.window for the dashboards")
 	}
 
 	// A recording rule over exactly one of our metrics, keeping one series per job, is that
@@ -88,8 +90,8 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 		}
 	}
 
-	for key, name := range rc.Metrics {
-		if s.Series[key] == "" {
+	for _, key := range dashboard.Keys {
+		if name, ok := rc.Metrics[key]; ok && s.Series[key] == "" {
 			return dashboard.Spec{}, fmt.Errorf("the chart's PrometheusRule records no per-job series of %s%s", rc.Prefix, name)
 		}
 	}
@@ -106,7 +108,7 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 	return s, nil
 }
 
-// recordedMetric returns the key of the one recipe metric a recording rule reads ("" when it
+// recordedMetric returns the key of the one dashboard metric a recording rule reads ("" when it
 // reads none).
 func recordedMetric(expr string, byExported map[string]string) (string, error) {
 	e, err := parser.ParseExpr(expr)
@@ -129,15 +131,6 @@ func recordedMetric(expr string, byExported map[string]string) (string, error) {
 		return k, nil
 	}
 	return "", nil
-}
-
-func firstString(vals map[string]any, paths ...[]string) string {
-	for _, p := range paths {
-		if s, ok := get(vals, p...).(string); ok && s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func get(v any, keys ...string) any {

@@ -512,3 +512,25 @@ func TestDatadogDashboardFileQueries(t *testing.T) {
 		})
 	}
 }
+
+// NOTES say where the dashboards are, and warn when the Grafana one would have no recorded
+// series to read.
+func TestDashboardNotes(t *testing.T) {
+	vals := scenario(t, "08-dashboards-values.yaml")
+	for _, c := range []struct {
+		apis []string
+		warn bool
+	}{{nil, true}, {[]string{apiPrometheusRule}, false}} {
+		notes := render(t, vals, c.apis...).Notes
+		if !strings.Contains(notes, "Grafana: ConfigMap with label grafana_dashboard=\"1\" in grafana.") ||
+			!strings.Contains(notes, "DatadogDashboard in datadog.") {
+			t.Errorf("APIs %v: NOTES do not place the dashboards:\n%s", c.apis, notes)
+		}
+		if got := strings.Contains(notes, "no PrometheusRule\n  is rendered here"); got != c.warn {
+			t.Errorf("APIs %v: warning about the missing PrometheusRule shown %v, want %v:\n%s", c.apis, got, c.warn, notes)
+		}
+	}
+	if notes := render(t, nil).Notes; strings.Contains(notes, "DASHBOARDS") {
+		t.Errorf("NOTES mention dashboards although none is rendered")
+	}
+}

@@ -102,6 +102,8 @@ type pod struct {
 	ns       string // controller namespace; "" is argo
 	from, to int
 	leads    [][2]int
+	// noLeaderGauge: the pod exports no argo_workflows_is_leader (Argo before 3.6).
+	noLeaderGauge bool
 }
 
 func (p pod) up(t int) bool { return p.from <= t && t < p.to }
@@ -259,6 +261,20 @@ var ruleScenarios = []ruleScenario{
 		fire: map[string][]window{alertController: {{115, 200, "", ""}, {315, 400, "", ""}}},
 	},
 	{
+		name:    "a controller without is_leader (Argo before 3.6) counts as leading",
+		minutes: 400,
+		pods:    []pod{{name: "ctrl-a", from: 0, to: 400, leads: [][2]int{{0, 400}}, noLeaderGauge: true}},
+		runs: []run{
+			{at: 60, ns: "data", job: "nightly", failed: true},
+			{at: 300, ns: "data", job: "nightly"},
+		},
+		// The controller alert cannot tell it leads: absent from the start, firing after 15m.
+		fire: map[string][]window{
+			alertFailed:     {{60, 300, "data", "nightly"}},
+			alertController: {{15, 400, "", ""}},
+		},
+	},
+	{
 		name:    "a deleted job stops alerting alerts.lookback after its series was last exported",
 		minutes: 900,
 		values:  map[string]any{"alerts": map[string]any{"lookback": "8h"}},
@@ -311,9 +327,11 @@ func (sc ruleScenario) series(f flavour) []map[string]any {
 				}
 			}
 		}
-		l := f.target(ns, p.name)
-		l["__name__"] = "argo_workflows_is_leader"
-		add(l, leaderVals)
+		if !p.noLeaderGauge {
+			l := f.target(ns, p.name)
+			l["__name__"] = "argo_workflows_is_leader"
+			add(l, leaderVals)
+		}
 		// The job gauges this pod holds: set by the runs it recorded as leader, kept while up.
 		gauges := map[key]map[string][]float64{}
 		var jobs []key
@@ -469,23 +487,25 @@ func TestRulesEvaluated(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			// Scenarios whose values render the same rules share one promtool run.
+			// Scenarios with the same values share one render and one promtool run.
 			type run struct {
-				rules []any
-				tests []any
-				names []string
+				rules      []any
+				sev, extra map[string]string
+				tests      []any
+				names      []string
 			}
 			var runs []*run
 			byRules := map[string]*run{}
 			for _, sc := range ruleScenarios {
-				groups, sev, extra := rulesOf(t, f, mergeValues(f.values, sc.values))
-				key := fmt.Sprint(groups)
+				key := fmt.Sprint(sc.values)
 				r := byRules[key]
 				if r == nil {
-					r = &run{rules: groups}
+					r = &run{}
+					r.rules, r.sev, r.extra = rulesOf(t, f, mergeValues(f.values, sc.values))
 					byRules[key] = r
 					runs = append(runs, r)
 				}
+				sev, extra := r.sev, r.extra
 				var checks []any
 				for _, at := range sc.checkpoints() {
 					for _, a := range allAlerts {

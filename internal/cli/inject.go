@@ -43,10 +43,11 @@ func runInject(args []string, env Env) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	inputs, err := readInputs(fs.Args(), env.Stdin)
+	inputs, skips, err := readInputs(fs.Args(), env.Stdin)
 	if err != nil {
 		return fail(env, err)
 	}
+	reportSkips(env, skips)
 	if f.inPlace {
 		for _, in := range inputs {
 			if in.path == "" {
@@ -57,20 +58,48 @@ func runInject(args []string, env Env) int {
 	injector := &inject.Injector{Config: cfg}
 	limitMemory(inputs)
 
-	// Everything is computed before anything is written: an error in the last file leaves
-	// every file, and stdout, untouched.
+	// Everything is computed before anything is written: an error in any file leaves every
+	// file, and stdout, untouched. Every file is tried, so one run reports every problem.
 	results := make([]*inject.StreamResult, len(inputs))
+	var errs []error
 	for i, in := range inputs {
 		r, err := injector.Stream(in.data)
 		if err != nil {
-			return fail(env, withFile(err, in.name))
+			errs = append(errs, inputError(err, in))
+			continue
 		}
-		results[i] = r
-		if f.verbose {
-			for _, rep := range r.Reports {
-				fmt.Fprintf(env.Stderr, "%s:%d: %s: %s%s\n", in.name, rep.Line, rep.Resource(), rep.Action, reason(rep))
+		if r.Changed && in.path != "" && (f.inPlace || f.check) {
+			if line, action := helmTemplate(in.data); line > 0 {
+				errs = append(errs, fmt.Errorf("%s:%d: an unrendered Helm template (%s): injecting would add {{workflow.*}} actions that Helm reads as its own; render it first, or inject with the post-renderer", in.name, line, action))
+				continue
 			}
 		}
+		results[i] = r
+	}
+	if len(errs) > 0 {
+		wrote := ""
+		if f.inPlace {
+			wrote = "; nothing written"
+		}
+		return reportFailures(env, errs, wrote)
+	}
+	for i, r := range results {
+		for _, rep := range r.Reports {
+			if rep.Warn && !f.verbose {
+				fmt.Fprintf(env.Stderr, "%s:%d: warning: %s\n", inputs[i].name, rep.Line, rep.Reason)
+			}
+		}
+	}
+	if f.verbose {
+		// After every file succeeded: nothing is reported as done that is not then written.
+		fallbacks := 0
+		for i, r := range results {
+			for _, rep := range r.Reports {
+				fmt.Fprintf(env.Stderr, "%s:%d: %s: %s%s\n", inputs[i].name, rep.Line, rep.Resource(), verb(rep.Action, f.check), reason(rep))
+			}
+			fallbacks += r.Fallbacks
+		}
+		fmt.Fprintf(env.Stderr, "argo-metrics-gen: %d file(s), %d document(s) re-encoded (fallback), the rest spliced\n", len(inputs), fallbacks)
 	}
 
 	switch {
@@ -98,9 +127,13 @@ func runInject(args []string, env Env) int {
 			}
 			target, err := writeTarget(inputs[i].path, inputs[i].root)
 			if err != nil {
-				return fail(env, err)
+				errs = append(errs, err)
+				continue
 			}
 			writes = append(writes, write{target, i})
+		}
+		if len(errs) > 0 {
+			return reportFailures(env, errs, "; nothing written")
 		}
 		for _, w := range writes {
 			if err := writeAtomic(w.target, results[w.i].Bytes(), inputs[w.i].mode); err != nil {
@@ -145,6 +178,14 @@ func limitMemory(inputs []*input) {
 		n += int64(len(in.data))
 	}
 	debug.SetMemoryLimit(48<<20 + 4*n)
+}
+
+// verb is an action as -v reports it: what --check would do is not done.
+func verb(a inject.Action, check bool) string {
+	if check && (a == inject.Injected || a == inject.Updated) {
+		return "would be " + string(a)
+	}
+	return string(a)
 }
 
 func reason(r inject.Report) string {

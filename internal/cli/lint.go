@@ -34,7 +34,7 @@ func runLint(args []string, env Env) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	resources, code := readResources(fs.Args(), env)
+	resources, unreadable, code := readResources(fs.Args(), env)
 	if resources == nil {
 		return code
 	}
@@ -59,10 +59,21 @@ func runLint(args []string, env Env) int {
 		for _, x := range findings {
 			fmt.Fprintln(env.Stdout, x.String())
 		}
-		fmt.Fprintf(env.Stdout, "%d Argo resources: %d errors, %d warnings\n", len(resources), errs, warns)
+		fmt.Fprintf(env.Stdout, "%s: %s, %s\n", plural(len(resources), "Argo resource"), plural(errs, "error"), plural(warns, "warning"))
+	}
+	if unreadable {
+		return ExitError
 	}
 	if errs > 0 || (strict && warns > 0) {
 		return ExitChanges
 	}
 	return ExitOK
+}
+
+// plural writes a count with its noun: "1 Argo resource", "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -42,7 +42,7 @@ func runPreview(args []string, env Env) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("--created: %v", err))
 	}
-	resources, code := readResources(fs.Args(), env)
+	resources, unreadable, code := readResources(fs.Args(), env)
 	if resources == nil {
 		return code
 	}
@@ -80,26 +80,36 @@ func runPreview(args []string, env Env) int {
 			fmt.Fprintf(env.Stdout, "# datadog (argo_workflows check): %s\n", strings.Join(dd, ", "))
 		}
 	}
+	if unreadable {
+		return ExitError
+	}
 	if failed {
 		return ExitChanges
 	}
 	return ExitOK
 }
 
-// readResources reads the Argo resources of every input; on failure it returns nil and the
-// exit code.
-func readResources(args []string, env Env) ([]*manifest.Resource, int) {
-	inputs, err := readInputs(args, env.Stdin)
+// readResources reads the Argo resources of every input. Files that cannot be read are
+// reported (every one of them) and left out; failed tells the caller to exit non-zero. A nil
+// result means no input could be resolved at all.
+func readResources(args []string, env Env) (resources []*manifest.Resource, failed bool, code int) {
+	inputs, skips, err := readInputs(args, env.Stdin)
 	if err != nil {
-		return nil, fail(env, err)
+		return nil, true, fail(env, err)
 	}
+	reportSkips(env, skips)
 	all := []*manifest.Resource{}
+	var errs []error
 	for _, in := range inputs {
 		rs, err := manifest.Read(in.name, in.data)
 		if err != nil {
-			return nil, fail(env, err)
+			errs = append(errs, inputError(err, in))
+			continue
 		}
 		all = append(all, rs...)
 	}
-	return all, ExitOK
+	if len(errs) > 0 {
+		return all, true, reportFailures(env, errs, "")
+	}
+	return all, false, ExitOK
 }

@@ -43,16 +43,19 @@ func runSchedule(args []string, env Env) int {
 	if err != nil {
 		return fail(env, err)
 	}
-	inputs, err := readInputs(fs.Args(), env.Stdin)
+	inputs, skips, err := readInputs(fs.Args(), env.Stdin)
 	if err != nil {
 		return fail(env, err)
 	}
+	reportSkips(env, skips)
 	injector := &inject.Injector{Config: cfg}
 	rows := []scheduleRow{}
+	var errs []error
 	for _, in := range inputs {
 		jobs, err := injector.Schedules(in.data)
 		if err != nil {
-			return fail(env, withFile(err, in.name))
+			errs = append(errs, inputError(err, in))
+			continue
 		}
 		for _, j := range jobs {
 			if j.Suspended {
@@ -62,6 +65,10 @@ func runSchedule(args []string, env Env) int {
 			rows = append(rows, scheduleRow{j.Namespace, j.Name, j.Schedules, j.Timezone,
 				int64(j.MaxInterval / time.Second), int64(j.Threshold / time.Second)})
 		}
+	}
+	if len(errs) > 0 {
+		// Every file's problem, and no table: a partial one would read as the whole.
+		return reportFailures(env, errs, "")
 	}
 	if output == "json" {
 		b, _ := json.MarshalIndent(rows, "", "  ")

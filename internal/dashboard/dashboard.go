@@ -15,6 +15,9 @@ const (
 	StalenessThreshold = "stalenessThreshold"
 )
 
+// Keys are the metrics the dashboards read; the recipe's other metrics are not shown yet.
+var Keys = []string{ExitCode, Duration, LastSuccess, StalenessThreshold}
+
 // Spec is what the dashboards are built from.
 type Spec struct {
 	// NS and Job are the label keys of the job's namespace and name.

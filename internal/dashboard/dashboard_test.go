@@ -47,10 +47,22 @@ func TestPanelsFollowMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := 0
+			ids := map[uint32]bool{}
 			for _, p := range d.Panels {
+				id := uint32(0)
+				if p.RowPanel != nil {
+					id = p.RowPanel.Id
+				}
 				if p.Panel != nil {
 					n += len(p.Panel.Targets)
+					if p.Panel.Id != nil {
+						id = *p.Panel.Id
+					}
 				}
+				if id == 0 || ids[id] {
+					t.Errorf("panel id %d missing or repeated", id)
+				}
+				ids[id] = true
 			}
 			if n != len(c.panels) {
 				t.Errorf("Grafana dashboard has %d queries, want %d", n, len(c.panels))

@@ -112,7 +112,20 @@ func Grafana(s Spec) (dashboard.Dashboard, error) {
 		}
 		b = b.WithPanel(p)
 	}
-	return b.Build()
+	d, err := b.Build()
+	if err != nil {
+		return d, err
+	}
+	// Unique panel ids, in order (the builders leave them unset or 0): Grafana links panels by id.
+	for i, p := range d.Panels {
+		id := uint32(i + 1)
+		if p.RowPanel != nil {
+			p.RowPanel.Id = id
+		} else if p.Panel != nil {
+			p.Panel.Id = &id
+		}
+	}
+	return d, nil
 }
 
 func legendBuilder() *common.VizLegendOptionsBuilder {

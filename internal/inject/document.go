@@ -16,40 +16,65 @@ import (
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
 // changes, so untouched documents stay byte-identical. Error lines are relative to src.
 func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
-	return in.DocumentInspect(src, nil)
+	out, reports, _, err := in.document(src, nil)
+	return out, reports, err
 }
 
 // DocumentInspect is Document that first hands the parsed root, unchanged, to inspect (KRM mode
 // reads each item's identity and file annotations there instead of parsing it again).
 func (in *Injector) DocumentInspect(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, error) {
+	out, reports, _, err := in.document(src, inspect)
+	return out, reports, err
+}
+
+// document is DocumentInspect, also saying whether the output is a re-encoding (the fallback,
+// which may restyle lines that are not ours) rather than splices of the original text.
+func (in *Injector) document(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, bool, error) {
 	doc, err := ParseDocument(src)
 	if err != nil || doc == nil {
-		return src, nil, err
+		return src, nil, false, err
 	}
 	if inspect != nil && len(doc.Content) > 0 {
 		inspect(doc.Content[0])
 	}
 	edits, reports, err := in.plan(doc)
 	if err != nil || len(edits) == 0 {
-		return src, reports, err
+		return src, reports, false, err
 	}
 	root := doc.Content[0]
 	s := newSource(src, root)
+	last := lastDescendant(root)
 	r, ok := s.applyText(edits)
 	applyTree(edits)
 	if ok && in.verify(r, doc) {
-		return r.out, reports, nil
+		return r.out, reports, false, nil
+	}
+	if ok && endsInBlockScalar(src, last) {
+		// Lines added after a block scalar that ended the text without a line break give it
+		// that final break (the one difference a first injection may make): say so, verify again.
+		last.Value += "\n"
+		if in.verify(r, doc) {
+			return r.out, reports, false, nil
+		}
+		last.Value = strings.TrimSuffix(last.Value, "\n")
 	}
 	// The splicer met a layout it does not handle: re-encode the document, keeping comments
 	// and key order, rather than write something that does not read back as intended.
 	out, err := s.encode(doc)
 	if err != nil {
-		return nil, nil, &Error{Line: root.Line, Msg: fmt.Sprintf("cannot write the changed document: %v", err)}
+		return nil, nil, false, &Error{Line: root.Line, Msg: fmt.Sprintf("cannot write the changed document: %v", err)}
 	}
 	if !sameAs(out, doc) {
-		return nil, nil, &Error{Line: root.Line, Msg: "internal error: the changed document does not read back as intended; please report this input"}
+		return nil, nil, false, &Error{Line: root.Line, Msg: "internal error: the changed document does not read back as intended; please report this input"}
 	}
-	return out, reports, nil
+	return out, reports, true, nil
+}
+
+// endsInBlockScalar reports whether src ends, without a final line break, in the block scalar
+// last, whose value then has no final break either.
+func endsInBlockScalar(src []byte, last *yaml.Node) bool {
+	return len(src) > 0 && src[len(src)-1] != '\n' && last.Kind == yaml.ScalarNode &&
+		last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && !strings.HasSuffix(last.Value, "\n")
 }
 
 // Plan is the pending change of one parsed document (KRM mode, where kyaml writes the output).

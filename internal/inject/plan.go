@@ -38,6 +38,7 @@ type Report struct {
 	Line                  int // line of the resource's kind key, relative to the document
 	Action                Action
 	Reason                string // why it was skipped
+	Warn                  bool   // the skip is likely a mistake in the input: report it even without -v
 }
 
 // Resource names a resource the way error messages do: "CronWorkflow ns/name".
@@ -122,11 +123,12 @@ func (in *Injector) plan(doc *yaml.Node) ([]edit, []Report, error) {
 	}
 	root := doc.Content[0]
 	var resources []*resource
+	var reports []Report
 	if err := in.findResources([]*yaml.Node{root}, &resources, 0); err != nil {
 		return nil, nil, err
 	}
+	reports = append(reports, kindless(root)...)
 	var edits []edit
-	var reports []Report
 	for _, r := range resources {
 		es, rep, err := in.planResource(r)
 		if err != nil {
@@ -139,6 +141,30 @@ func (in *Injector) plan(doc *yaml.Node) ([]edit, []Report, error) {
 }
 
 const argoGroup = "argoproj.io/"
+
+// kindless reports objects that look like Argo workflows but have no kind: nothing reads them
+// as Argo objects, so they would pass without metrics, silently.
+func kindless(root *yaml.Node) []Report {
+	objects := []*yaml.Node{root}
+	if items := lookup(root, "items"); items != nil && items.Kind == yaml.SequenceNode && strings.HasSuffix(scalarValue(root, "kind"), "List") {
+		objects = items.Content
+	}
+	var out []Report
+	for _, o := range objects {
+		o = deref(o)
+		if o.Kind != yaml.MappingNode || scalarValue(o, "kind") != "" {
+			continue
+		}
+		spec := lookup(o, "spec")
+		if !strings.HasPrefix(scalarValue(o, "apiVersion"), argoGroup) && lookup(spec, "workflowSpec") == nil && lookup(spec, "templates") == nil {
+			continue
+		}
+		md := lookup(o, "metadata")
+		out = append(out, Report{Kind: "(no kind)", Namespace: scalarValue(md, "namespace"), Name: scalarValue(md, "name"), Line: o.Line,
+			Action: Skipped, Warn: true, Reason: "an Argo object without kind: it is not read as one and gets no metrics; add kind: CronWorkflow (or its kind)"})
+	}
+	return out
+}
 
 func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int) error {
 	n := path[len(path)-1]
@@ -183,6 +209,9 @@ func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int
 		return bad(v, "metadata.name must be a string, got %s; an unrendered template such as {{ .Release.Name }} reads as one: render it first (helm template)", kindName(v))
 	}
 	if r.name == "" {
+		if g := scalarValue(md, "generateName"); g != "" {
+			return bad(md, "metadata.name is missing and metadata.generateName %q gives the %s a new name each time it is created; its metrics need a stable name: set metadata.name", g, kind)
+		}
 		return bad(md, "metadata.name is missing or empty")
 	}
 	var err error

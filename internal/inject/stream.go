@@ -82,9 +82,10 @@ func isMarker(line []byte, marker string) bool {
 // StreamResult is the outcome of injecting into a whole stream. The output is kept as one
 // piece per document, most of them slices of the input, so a large stream is never copied.
 type StreamResult struct {
-	Pieces  [][]byte
-	Reports []Report
-	Changed bool
+	Pieces    [][]byte
+	Reports   []Report
+	Changed   bool
+	Fallbacks int // documents re-encoded because the splicer could not place the edit
 }
 
 // WriteTo writes the output stream.
@@ -113,9 +114,10 @@ func (r *StreamResult) Bytes() []byte {
 func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 	chunks := Split(data)
 	type result struct {
-		out     []byte
-		reports []Report
-		err     error
+		out      []byte
+		reports  []Report
+		fallback bool
+		err      error
 	}
 	results := make([]result, len(chunks))
 	workers := runtime.GOMAXPROCS(0)
@@ -134,11 +136,11 @@ func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 				if c.Line == 1 {
 					text = bytes.TrimPrefix(text, bom)
 				}
-				out, reps, err := in.Document(text)
+				out, reps, fallback, err := in.document(text, nil)
 				if c.Line == 1 && len(text) != len(c.Text) && err == nil {
 					out = append(append([]byte(nil), bom...), out...)
 				}
-				results[i] = result{out, reps, err}
+				results[i] = result{out, reps, fallback, err}
 			}
 		}()
 	}
@@ -159,6 +161,9 @@ func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 		}
 		if !bytes.Equal(r.out, chunks[i].Text) {
 			res.Changed = true
+		}
+		if r.fallback {
+			res.Fallbacks++
 		}
 		res.Pieces = append(res.Pieces, r.out)
 	}

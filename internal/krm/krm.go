@@ -53,9 +53,13 @@ func process(rl *framework.ResourceList) error {
 			if rep.Reason != "" {
 				msg += " (" + rep.Reason + ")"
 			}
+			sev := framework.Info
+			if rep.Warn {
+				sev = framework.Warning
+			}
 			rl.Results = append(rl.Results, &framework.Result{
 				Message:     msg,
-				Severity:    framework.Info,
+				Severity:    sev,
 				ResourceRef: resourceRef(rl.Items[i]),
 				File:        fileRef(rl.Items[i]),
 			})

@@ -107,6 +107,7 @@ func Run(ctx context.Context, resources []*manifest.Resource, opts Options) ([]W
 			out = append(out, w)
 			continue
 		}
+		defineTemplateMetrics(ctx, m, execSpec, string(wf.UID))
 		scope := metricScope(wf, execSpec, opts)
 		written := map[string]bool{}
 		for _, metricTmpl := range execSpec.Metrics.Prometheus {
@@ -124,6 +125,35 @@ func Run(ctx context.Context, resources []*manifest.Resource, opts Options) ([]W
 		out = append(out, w)
 	}
 	return out, nil
+}
+
+// defineTemplateMetrics registers the template-level metrics of spec as the controller does
+// when their nodes complete, which is before the workflow completes: a template metric that
+// redefines a workflow-level one (another help, type or label keys) wins, and the controller
+// refuses the workflow-level one. Only definitions matter here, so values and label values are
+// stand-ins and `when` is ignored; the series they write are not shown.
+func defineTemplateMetrics(ctx context.Context, m *metrics.Metrics, spec *wfv1.WorkflowSpec, owner string) {
+	for _, t := range spec.Templates {
+		if t.Metrics == nil {
+			continue
+		}
+		for _, p := range t.Metrics.Prometheus {
+			d := p.DeepCopy()
+			d.When = ""
+			for _, l := range d.Labels {
+				l.Value = "x"
+			}
+			switch {
+			case d.Gauge != nil:
+				d.Gauge.Value, d.Gauge.Realtime = "1", nil
+			case d.Counter != nil:
+				d.Counter.Value = "1"
+			case d.Histogram != nil:
+				d.Histogram.Value = "1"
+			}
+			compute(ctx, m, d, map[string]any{}, 0, owner+"/"+t.Name)
+		}
+	}
 }
 
 func specOf(o any) *wfv1.WorkflowSpec {

@@ -1,0 +1,231 @@
+// Command chartmut runs the batch-monitoring chart's template mutations: each one changes one
+// comparator, threshold, `for`, label key, lookback or scheme in charts/batch-monitoring/templates,
+// the way a real bug would, and the chart's tests (rule evaluation with promtool, the Datadog
+// monitor semantics, the render scenarios) run after each (-full: the whole chart package). A
+// mutation the tests do not notice survives. The generated-README test never counts: a
+// snapshot noticing a change is no proof.
+//
+// Run from the repository root by `make mutation-chart` (PROMTOOL set); works on a copy of the
+// tree, so the checkout is never left mutated. Exit 1 when a mutation survives, 2 on an error
+// (e.g. a mutation that no longer matches the template exactly once).
+//
+//	chartmut [-run REGEXP] [-list] [-full]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A mutation replaces old, which must occur exactly once in file, with new.
+type mutation struct {
+	id, file, old, new string
+}
+
+const (
+	alerts  = "charts/batch-monitoring/templates/_alerts.tpl"
+	dd      = "charts/batch-monitoring/templates/datadog-monitors.yaml"
+	helpers = "charts/batch-monitoring/templates/_helpers.tpl"
+)
+
+var mutations = []mutation{
+	// Prometheus / GMP: last run failed.
+	{"prom/failed: > 0 to >= 0", alerts, `[%s]) > 0" $rec.exitCode`, `[%s]) >= 0" $rec.exitCode`},
+	{"prom/failed: > 0 to < 0", alerts, `[%s]) > 0" $rec.exitCode`, `[%s]) < 0" $rec.exitCode`},
+	{"prom/failed: threshold 0 to 1", alerts, `[%s]) > 0" $rec.exitCode`, `[%s]) > 1" $rec.exitCode`},
+	{"prom/failed: live value instead of last_over_time", alerts, `(printf "last_over_time(%s[%s]) > 0" $rec.exitCode $lb)`, `(printf "%s > 0" $rec.exitCode)`},
+	{"prom/failed: for 10m", alerts, `"alert" "ArgoCronWorkflowLastRunFailed"`, `"alert" "ArgoCronWorkflowLastRunFailed" "for" "10m"`},
+	// Staleness.
+	{"prom/stale: > to <", alerts, `[%s]) > last_over_time(%s[%s])" $rec.lastSuccess`, `[%s]) < last_over_time(%s[%s])" $rec.lastSuccess`},
+	{"prom/stale: > to >=", alerts, `[%s]) > last_over_time(%s[%s])" $rec.lastSuccess`, `[%s]) >= last_over_time(%s[%s])" $rec.lastSuccess`},
+	{"prom/stale: largest threshold in lookback (max_over_time)", alerts, `> last_over_time(%s[%s])" $rec.lastSuccess`, `> max_over_time(%s[%s])" $rec.lastSuccess`},
+	{"prom/stale: threshold + 1h", alerts, `> last_over_time(%s[%s])" $rec.lastSuccess`, `> 3600 + last_over_time(%s[%s])" $rec.lastSuccess`},
+	{"prom/stale: live last success", alerts, `"time() - last_over_time(%s[%s]) > last_over_time(%s[%s])" $rec.lastSuccess $lb`, `"time() - %s > last_over_time(%s[%s])" $rec.lastSuccess`},
+	// Slow run.
+	{"prom/slow: > to < (vs median)", alerts, `"(%s > %v * quantile`, `"(%s < %v * quantile`},
+	{"prom/slow: factor fixed at 3", alerts, `"(%s > %v * quantile_over_time(0.5, %s[%s])) and (%s > %v)" $d $a.slowRun.factor`, `"(%s > 3 * quantile_over_time(0.5, %s[%s])) and (%s > %v)" $d`},
+	{"prom/slow: > to < (minSeconds)", alerts, `and (%s > %v)"`, `and (%s < %v)"`},
+	{"prom/slow: minSeconds 0", alerts, `(int $a.slowRun.minSeconds))`, `0)`},
+	{"prom/slow: max instead of median", alerts, `quantile_over_time(0.5, %s[%s])`, `max_over_time(%s[%s])`},
+	{"prom/slow: median window 1h", alerts, `$rec.duration $a.slowRun.window $d`, `$rec.duration "1h" $d`},
+	// Controller not exporting.
+	{"prom/controller: for 5m", alerts, `"for" $a.controllerDown.for`, `"for" "5m"`},
+	{"prom/controller: no for", alerts, `"for" $a.controllerDown.for`, ``},
+	{"prom/controller: == 1 to == 0", alerts, `"absent(max(%s) == 1)"`, `"absent(max(%s) == 0)"`},
+	{"prom/controller: min instead of max", alerts, `"absent(max(%s) == 1)"`, `"absent(min(%s) == 1)"`},
+	{"prom/controller: any namespace's controller", alerts, `(printf "argo_workflows_is_leader{namespace=%q}" (include "batch-monitoring.controllerNamespace" $ctx))`, `"argo_workflows_is_leader"`},
+	// Recording rules, label keys, lookback.
+	{"prom/record: every pod, not the leader", alerts, `(printf "max by (%s) ((%s and on (instance) (argo_workflows_is_leader == 1)) or (%s unless on (instance) argo_workflows_is_leader))" $by $metric $metric)`, `(printf "max by (%s) (%s)" $by $metric)`},
+	{"prom/record: pods without is_leader dropped", alerts, `(printf "max by (%s) ((%s and on (instance) (argo_workflows_is_leader == 1)) or (%s unless on (instance) argo_workflows_is_leader))" $by $metric $metric)`, `(printf "max by (%s) (%s and on (instance) (argo_workflows_is_leader == 1))" $by $metric)`},
+	{"prom/labels: group by cronworkflow only", alerts, `{{- $by := join ", " $l.keys -}}`, `{{- $by := "cronworkflow" -}}`},
+	{"prom/labels: honorLabels false not adapted", alerts, `{{- $protected = list "namespace" "pod" "container" "endpoint" "job" "instance" -}}`, `{{- $protected = list -}}`},
+	{"gmp/labels: exported_ keys not used", alerts, `{{- $protected = list "project_id" "location" "cluster" "namespace" "job" "instance" "container" "pod" "top_level_controller_name" "top_level_controller_type" -}}`, `{{- $protected = list -}}`},
+	{"prom/lookback: value ignored (35d)", alerts, `{{- $lb := $a.lookback -}}`, `{{- $lb := "35d" -}}`},
+	// Scheme.
+	{"scheme: https and http swapped", helpers, `{{- if .Values.controller.metrics.secure -}}https{{- else -}}http{{- end -}}`, `{{- if .Values.controller.metrics.secure -}}http{{- else -}}https{{- end -}}`},
+	// Datadog.
+	{"datadog/failed: >= 1 to > 1", dd, `by {%s} >= 1" $dd.names.exitCode`, `by {%s} > 1" $dd.names.exitCode`},
+	{"datadog/failed: >= 1 to <= 1", dd, `by {%s} >= 1" $dd.names.exitCode`, `by {%s} <= 1" $dd.names.exitCode`},
+	{"datadog/failed: critical 0", dd, "\"critical\" \"1\"\n  \"priority\" $v.priority.lastRunFailed", "\"critical\" \"0\"\n  \"priority\" $v.priority.lastRunFailed"},
+	{"datadog/failed: missing data resolves", dd, "\"options\" (dict \"onMissingData\" \"default\")) -}}\n{{- end -}}\n{{- if and $a.notSucceeded.enabled", "\"options\" (dict \"onMissingData\" \"resolve\")) -}}\n{{- end -}}\n{{- if and $a.notSucceeded.enabled"},
+	{"datadog/stale: > 0 to < 0", dd, `by {%s} > 0" $dd.names.lastSuccess`, `by {%s} < 0" $dd.names.lastSuccess`},
+	{"datadog/stale: threshold 0 to -3600", dd, `by {%s} > 0" $dd.names.lastSuccess`, `by {%s} > -3600" $dd.names.lastSuccess`},
+	{"datadog/slow: > to <", dd, `by {%s} > %v" $v.slowRunBaseline`, `by {%s} < %v" $v.slowRunBaseline`},
+	{"datadog/slow: factor instead of factor-1", dd, `$scope $by (mulf (subf $a.slowRun.factor 1) 100))`, `$scope $by (mulf $a.slowRun.factor 100))`},
+	{"datadog/controller: < 1 to > 1", dd, `%s < 1" $window`, `%s > 1" $window`},
+	{"datadog/controller: window 5m", dd, `{{- $window := $a.controllerDown.for -}}`, `{{- $window := "5m" -}}`},
+	{"datadog/controller: no data not notified", dd, `(dict "onMissingData" "show_and_notify_no_data")`, `(dict "onMissingData" "default")`},
+}
+
+func main() {
+	run := flag.String("run", "", "only the mutations whose id matches this regular expression")
+	list := flag.Bool("list", false, "print the mutations and exit")
+	full := flag.Bool("full", false, "run every chart test after each mutation, not only those that judge the mutated template")
+	flag.Parse()
+	var sel []mutation
+	re, err := regexp.Compile(*run)
+	if err != nil {
+		fail(err)
+	}
+	for _, m := range mutations {
+		if re.MatchString(m.id) {
+			sel = append(sel, m)
+		}
+	}
+	if *list {
+		for _, m := range sel {
+			fmt.Printf("%s\t%s\n", m.id, m.file)
+		}
+		return
+	}
+	if os.Getenv("PROMTOOL") == "" {
+		fail(fmt.Errorf("PROMTOOL is not set (make mutation-chart sets it)"))
+	}
+	dir, err := copyTree()
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}()
+
+	start := time.Now()
+	if out, ok := test(dir, true, true); !ok {
+		fail(fmt.Errorf("the chart tests fail without any mutation:\n%s", out))
+	}
+	fmt.Printf("baseline: chart tests pass (%s)\n", time.Since(start).Round(time.Second))
+	var survivors []string
+	for i, m := range sel {
+		path := filepath.Join(dir, filepath.FromSlash(m.file))
+		orig, err := os.ReadFile(path)
+		if err != nil {
+			fail(err)
+		}
+		if n := bytes.Count(orig, []byte(m.old)); n != 1 {
+			fail(fmt.Errorf("mutation %q: %d matches in %s, want 1 (the template changed: update the list)", m.id, n, m.file))
+		}
+		if err := os.WriteFile(path, bytes.Replace(orig, []byte(m.old), []byte(m.new), 1), 0o644); err != nil {
+			fail(err)
+		}
+		t0 := time.Now()
+		out, passed := test(dir, m.file == alerts, *full)
+		if err := os.WriteFile(path, orig, 0o644); err != nil {
+			fail(err)
+		}
+		verdict := "killed"
+		if passed {
+			verdict = "SURVIVED"
+			survivors = append(survivors, m.id)
+		}
+		fmt.Printf("[%2d/%d] %-8s %s (%s)%s\n", i+1, len(sel), verdict, m.id, time.Since(t0).Round(time.Second), firstFailure(out))
+	}
+	fmt.Printf("chart template mutations: %d killed of %d in %s\n", len(sel)-len(survivors), len(sel), time.Since(start).Round(time.Second))
+	if len(survivors) > 0 {
+		fmt.Printf("survivors:\n  %s\n", strings.Join(survivors, "\n  "))
+		os.Exit(1)
+	}
+}
+
+// test runs chart tests in dir; ok when they pass. Without full, only the tests that judge
+// the mutated template's output run: the promtool evaluation for the rules, the render
+// scenarios and the Datadog semantics for the rest (fewer tests can only let more survive).
+func test(dir string, rules, full bool) (string, bool) {
+	args := []string{"test", "-count=1", "-skip", "^TestGeneratedFilesUpToDate$"}
+	switch {
+	case full:
+	case rules:
+		args = append(args, "-run", "^TestRulesEvaluated$")
+	default:
+		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics)$")
+	}
+	cmd := exec.Command("go", append(args, "./internal/chart/")...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
+}
+
+// firstFailure names the first failing test of a go test output.
+func firstFailure(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "--- FAIL: ") {
+			return " by " + strings.Fields(strings.TrimSpace(l))[2]
+		}
+	}
+	return ""
+}
+
+// copyTree copies the repository's files (tracked and untracked, not ignored) to a temporary
+// directory.
+func copyTree() (string, error) {
+	out, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		return "", fmt.Errorf("git ls-files (run from the repository root): %v", err)
+	}
+	dir, err := os.MkdirTemp("", "chartmut-")
+	if err != nil {
+		return "", err
+	}
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		info, err := os.Lstat(f)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue // deleted in the work tree
+			}
+			return "", err
+		}
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, b, info.Mode().Perm()); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "chartmut:", err)
+	os.Exit(2)
+}

@@ -1,0 +1,70 @@
+package preview_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/manifest"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/preview"
+)
+
+// TestFailedExitHandlerIsNoSuccess: when the handler fails the run is Failed, so besides
+// exit_code 1 the job must not record a success: last_success_timestamp is not written, and
+// the staleness alert keeps counting from the last real success.
+func TestFailedExitHandlerIsNoSuccess(t *testing.T) {
+	withHandler := strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    onExit: run\n", 1)
+	rs, err := manifest.Read("in.yaml", []byte(injected(t, withHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for failed, want := range map[bool]struct {
+		exitCode    string
+		lastSuccess bool
+	}{false: {"0", true}, true: {"1", false}} {
+		ws, err := preview.Run(context.Background(), rs, preview.Options{Status: wfv1.WorkflowSucceeded, Duration: 1, Created: preview.DefaultCreated, ExitHandlerFailed: failed})
+		if err != nil || len(ws) != 1 || len(ws[0].Errors) > 0 {
+			t.Fatalf("%v %+v", err, ws)
+		}
+		var exitCodes []string
+		lastSuccess := false
+		for _, line := range ws[0].Series {
+			name, value, _ := strings.Cut(line, " ")
+			switch {
+			case strings.HasPrefix(name, "argo_workflows_exit_code{"):
+				exitCodes = append(exitCodes, value)
+			case strings.HasPrefix(name, "argo_workflows_last_success_timestamp{"):
+				lastSuccess = value == "1.7487468e+09"
+			}
+		}
+		if len(exitCodes) != 1 || exitCodes[0] != want.exitCode {
+			t.Errorf("handler failed=%v: exit_code %v, want [%s]", failed, exitCodes, want.exitCode)
+		}
+		if lastSuccess != want.lastSuccess {
+			t.Errorf("handler failed=%v: last_success_timestamp written=%v, want %v: %q", failed, lastSuccess, want.lastSuccess, ws[0].Series)
+		}
+	}
+}
+
+// TestExitCodeOnlyWhenAPodRan: {{exitCode}} exists for a pod entry node that ran (0 on success,
+// 1 on failure); a run that ended in Error has no exit code, and the controller drops the metric.
+func TestExitCodeOnlyWhenAPodRan(t *testing.T) {
+	doc := strings.Replace(steps, "      steps: [[{name: a, template: run}]]\n", "      container: {image: alpine, command: [\"true\"]}\n", 1)
+	doc = strings.Replace(doc, "    entrypoint: main\n", "    entrypoint: main\n    metrics: {prometheus: [{name: code, help: h, gauge: {value: \"{{exitCode}}\"}}]}\n", 1)
+	for status, want := range map[wfv1.WorkflowPhase]string{
+		wfv1.WorkflowSucceeded: "argo_workflows_code 0",
+		wfv1.WorkflowFailed:    "argo_workflows_code 1",
+		wfv1.WorkflowError:     "",
+	} {
+		ws := run(t, doc, status)
+		if got := strings.Join(ws[0].Series, "\n"); got != want {
+			t.Errorf("%s: series %q, want %q", status, got, want)
+		}
+		wantErr := want == ""
+		if gotErr := len(ws[0].Errors) == 1 && strings.Contains(ws[0].Errors[0], "failed to resolve {{exitCode}}"); gotErr != wantErr {
+			t.Errorf("%s: errors %q, want the controller's failed to resolve: %v", status, ws[0].Errors, wantErr)
+		}
+	}
+}
