@@ -216,6 +216,7 @@ func run(binary, before, kustomize string, runs, kRuns int, timeout time.Duratio
 				return fmt.Errorf("%s: %w", m.name, err)
 			}
 			m.got = append(m.got, got)
+			fmt.Fprintf(os.Stderr, "round %d/%d: %s: %.2f s wall, %.2f s CPU\n", r+1, rounds, m.name, got.wall.Seconds(), got.cpu.Seconds())
 		}
 	}
 	fmt.Printf("load average after:  %s\n\n", loadavg())

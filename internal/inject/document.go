@@ -43,10 +43,20 @@ func (in *Injector) document(src []byte, inspect func(root *yaml.Node)) ([]byte,
 	}
 	root := doc.Content[0]
 	s := newSource(src, root)
+	last := lastDescendant(root)
 	r, ok := s.applyText(edits)
 	applyTree(edits)
 	if ok && in.verify(r, doc) {
 		return r.out, reports, false, nil
+	}
+	if ok && endsInBlockScalar(src, last) {
+		// Lines added after a block scalar that ended the text without a line break give it
+		// that final break (the one difference a first injection may make): say so, verify again.
+		last.Value += "\n"
+		if in.verify(r, doc) {
+			return r.out, reports, false, nil
+		}
+		last.Value = strings.TrimSuffix(last.Value, "\n")
 	}
 	// The splicer met a layout it does not handle: re-encode the document, keeping comments
 	// and key order, rather than write something that does not read back as intended.
@@ -58,6 +68,13 @@ func (in *Injector) document(src []byte, inspect func(root *yaml.Node)) ([]byte,
 		return nil, nil, false, &Error{Line: root.Line, Msg: "internal error: the changed document does not read back as intended; please report this input"}
 	}
 	return out, reports, true, nil
+}
+
+// endsInBlockScalar reports whether src ends, without a final line break, in the block scalar
+// last, whose value then has no final break either.
+func endsInBlockScalar(src []byte, last *yaml.Node) bool {
+	return len(src) > 0 && src[len(src)-1] != '\n' && last.Kind == yaml.ScalarNode &&
+		last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && !strings.HasSuffix(last.Value, "\n")
 }
 
 // Plan is the pending change of one parsed document (KRM mode, where kyaml writes the output).

@@ -1,7 +1,10 @@
 package inject_test
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,4 +46,63 @@ func TestKindlessArgoObjectWarns(t *testing.T) {
 	}
 }
 
-var _ = os.ReadFile
+// TestNoFallback: on the examples, Argo's own example corpus and the golden inputs, every
+// changed document is spliced, never re-encoded: the re-encode fallback may restyle lines that
+// are not ours. The count is what -v prints.
+func TestNoFallback(t *testing.T) {
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/argoproj/argo-workflows/v3@v3.7.18").Output()
+	if err != nil {
+		t.Fatalf("go mod download: %v", err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	corpora := map[string][]string{}
+	corpora["argo examples"], _ = filepath.Glob(filepath.Join(mod.Dir, "examples", "*.yaml"))
+	corpora["argo examples, every kind"] = corpora["argo examples"]
+	every, err := config.Parse([]byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nspec: {kinds: [CronWorkflow, Workflow, WorkflowTemplate, ClusterWorkflowTemplate]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpora["golden inputs"], _ = filepath.Glob("testdata/*/input.yaml")
+	filepath.WalkDir("../../examples", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")) {
+			corpora["examples"] = append(corpora["examples"], p)
+		}
+		return nil
+	})
+	for name, files := range corpora {
+		if len(files) < 10 {
+			t.Fatalf("%s: only %d files", name, len(files))
+		}
+		changed, fallbacks := 0, 0
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := &inject.Injector{Config: config.Default()}
+			if name == "argo examples, every kind" {
+				in.Config = every
+			}
+			if cfg := filepath.Join(filepath.Dir(f), "config.yaml"); strings.HasPrefix(f, "testdata/") {
+				if c, err := config.LoadFile(cfg); err == nil {
+					in.Config = c
+				}
+			}
+			res, err := in.Stream(data)
+			if err != nil {
+				continue // refusals are the golden and hostile suites' business
+			}
+			if res.Changed {
+				changed++
+			}
+			if res.Fallbacks > 0 {
+				fallbacks += res.Fallbacks
+				t.Errorf("%s: %d document(s) re-encoded", f, res.Fallbacks)
+			}
+		}
+		t.Logf("%s: %d files, %d changed, %d re-encoded", name, len(files), changed, fallbacks)
+	}
+}

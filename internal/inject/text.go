@@ -141,7 +141,29 @@ func (s *source) dashColumn(item *yaml.Node) int {
 	if d < len(line) && line[d] == '-' && d < item.Column-1 {
 		return d
 	}
+	if l := s.dashLine(item); l > 0 {
+		return indentOf(s.line(l))
+	}
 	return -1
+}
+
+// dashLine returns the line of a "-" that stands alone above the item it opens (blank and
+// comment lines may come between), or 0.
+func (s *source) dashLine(item *yaml.Node) int {
+	for l := item.Line - 1; l >= 1; l-- {
+		line := s.line(l)
+		if isBlank(line) || isComment(line) {
+			continue
+		}
+		t := bytes.TrimSpace(line)
+		if (len(t) == 1 && t[0] == '-') || (t[0] == '-' && len(t) > 1 && (t[1] == ' ' || t[1] == '\t') && bytes.TrimSpace(t[1:])[0] == '#') {
+			if indentOf(line) < item.Column-1 {
+				return l
+			}
+		}
+		return 0
+	}
+	return 0
 }
 
 // subtreeEnd returns the last line that belongs to the block node at the end of path: the line
@@ -181,7 +203,34 @@ found:
 			content++
 		}
 	}
+	// Comments indented as the node's own entries, after its last one, still describe it (a
+	// commented-out template, a closing note): they stay with it, before anything added.
+	if col := s.entryColumn(node); col >= 0 {
+		for l := content + 1; l <= end; l++ {
+			line := s.line(l)
+			if isComment(line) && indentOf(line) >= col {
+				content = l
+			} else if !isBlank(line) {
+				break
+			}
+		}
+	}
 	return content
+}
+
+// entryColumn is the 0-based column where a block collection's entries start (its keys, or
+// its items' dashes), or -1.
+func (s *source) entryColumn(n *yaml.Node) int {
+	if len(n.Content) == 0 || n.Style&yaml.FlowStyle != 0 {
+		return -1
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return n.Content[0].Column - 1
+	case yaml.SequenceNode:
+		return s.dashColumn(n.Content[0])
+	}
+	return -1
 }
 
 // keepChomping reports whether a block scalar header ("|+", ">2+", ...) keeps trailing newlines,
@@ -321,6 +370,9 @@ type insertion struct {
 func (s *source) insertAfter(line int) insertion {
 	off := s.lineEnd(line)
 	if off == len(s.src) && len(s.src) > 0 && s.src[len(s.src)-1] != '\n' {
+		if s.src[len(s.src)-1] == '\r' {
+			return insertion{off, "\n"} // a CRLF file cut after its last \r: complete the break
+		}
 		return insertion{off, s.eol}
 	}
 	return insertion{off, ""}
@@ -330,7 +382,12 @@ func (s *source) insertAfter(line int) insertion {
 func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node, r *spliced) ([]splice, bool) {
 	col := k.Column - 1
 	var out []splice
-	if old.Line == k.Line {
+	if old.Value == "" {
+		// An empty value: nothing to remove, but nothing may follow the key on its line.
+		if rest := s.afterKey(k); !isBlank(rest) && !isComment(rest) {
+			return nil, false
+		}
+	} else if old.Line == k.Line {
 		off := s.offset(old)
 		if off < 0 || !bytes.HasPrefix(s.src[off:], []byte(old.Value)) || old.Value == "" {
 			return nil, false
@@ -411,7 +468,11 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 		if s.dashColumn(item) != dash {
 			return nil, false
 		}
-		start := s.lineStart[item.Line-1]
+		first := item.Line
+		if l := s.dashLine(item); l > 0 {
+			first = l
+		}
+		start := s.lineStart[first-1]
 		end := s.lineEnd(s.subtreeEnd(append(clip(e.path), item)))
 		t, p := "", ""
 		if k == 0 {

@@ -1,14 +1,15 @@
 // Command chartmut runs the batch-monitoring chart's template mutations: each one changes one
 // comparator, threshold, `for`, label key, lookback or scheme in charts/batch-monitoring/templates,
 // the way a real bug would, and the chart's tests (rule evaluation with promtool, the Datadog
-// monitor semantics, the render scenarios) run after each. A mutation the tests do not notice
-// survives. The generated-README test is skipped: a snapshot noticing a change is no proof.
+// monitor semantics, the render scenarios) run after each (-full: the whole chart package). A
+// mutation the tests do not notice survives. The generated-README test never counts: a
+// snapshot noticing a change is no proof.
 //
 // Run from the repository root by `make mutation-chart` (PROMTOOL set); works on a copy of the
 // tree, so the checkout is never left mutated. Exit 1 when a mutation survives, 2 on an error
 // (e.g. a mutation that no longer matches the template exactly once).
 //
-//	chartmut [-run REGEXP] [-list]
+//	chartmut [-run REGEXP] [-list] [-full]
 package main
 
 import (
@@ -88,6 +89,7 @@ var mutations = []mutation{
 func main() {
 	run := flag.String("run", "", "only the mutations whose id matches this regular expression")
 	list := flag.Bool("list", false, "print the mutations and exit")
+	full := flag.Bool("full", false, "run every chart test after each mutation, not only those that judge the mutated template")
 	flag.Parse()
 	var sel []mutation
 	re, err := regexp.Compile(*run)
@@ -122,7 +124,7 @@ func main() {
 	}()
 
 	start := time.Now()
-	if out, ok := test(dir, true); !ok {
+	if out, ok := test(dir, true, true); !ok {
 		fail(fmt.Errorf("the chart tests fail without any mutation:\n%s", out))
 	}
 	fmt.Printf("baseline: chart tests pass (%s)\n", time.Since(start).Round(time.Second))
@@ -140,7 +142,7 @@ func main() {
 			fail(err)
 		}
 		t0 := time.Now()
-		out, passed := test(dir, m.file == alerts)
+		out, passed := test(dir, m.file == alerts, *full)
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			fail(err)
 		}
@@ -158,14 +160,19 @@ func main() {
 	}
 }
 
-// test runs the chart package's tests in dir; ok when they pass. rules: also the promtool
-// evaluation, which reads only the Prometheus and GMP rules (the other mutations cannot reach it).
-func test(dir string, rules bool) (string, bool) {
-	skip := "^TestGeneratedFilesUpToDate$"
-	if !rules {
-		skip = "^(TestGeneratedFilesUpToDate|TestRulesEvaluated)$"
+// test runs chart tests in dir; ok when they pass. Without full, only the tests that judge
+// the mutated template's output run: the promtool evaluation for the rules, the render
+// scenarios and the Datadog semantics for the rest (fewer tests can only let more survive).
+func test(dir string, rules, full bool) (string, bool) {
+	args := []string{"test", "-count=1", "-skip", "^TestGeneratedFilesUpToDate$"}
+	switch {
+	case full:
+	case rules:
+		args = append(args, "-run", "^TestRulesEvaluated$")
+	default:
+		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics)$")
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-skip", skip, "./internal/chart/")
+	cmd := exec.Command("go", append(args, "./internal/chart/")...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err == nil
