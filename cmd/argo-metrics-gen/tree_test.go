@@ -174,3 +174,16 @@ func TestTreeWalkReportsEveryBrokenFile(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleOwnZone: a schedule with its own CRON_TZ= is analysed in that zone and shown so.
+func TestScheduleOwnZone(t *testing.T) {
+	cw := strings.Replace(string(read(t, "../../examples/quickstart/cronworkflow.yaml")), `schedule: "0 3 * * *"`, `schedule: "CRON_TZ=Asia/Tokyo 0 6 * * 1-5"`, 1)
+	cw = strings.Replace(cw, "  timezone: Asia/Tokyo\n", "", 1)
+	if !strings.Contains(cw, "CRON_TZ") || strings.Contains(cw, "timezone:") {
+		t.Fatal("the quickstart changed shape")
+	}
+	r := runBinary(t, []byte(cw), "", "schedule")
+	if r.code != 0 || !strings.Contains(r.stdout, "(in the schedule)") || !strings.Contains(r.stdout, "259200s (3d)") {
+		t.Fatalf("code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,11 +18,13 @@ func runPreview(args []string, env Env) int {
 	var status, created string
 	var duration float64
 	var exitHandlerFailed bool
+	var before []string
 	fs := pflag.NewFlagSet("preview", pflag.ContinueOnError)
 	fs.StringVar(&status, "status", "Succeeded", "outcome of the simulated run: Succeeded, Failed or Error")
 	fs.Float64Var(&duration, "duration", 60, "seconds the simulated run took")
 	fs.StringVar(&created, "created", preview.DefaultCreated.Format(time.RFC3339), "creation (for CronWorkflows, scheduled) time of the run, RFC 3339")
 	fs.BoolVar(&exitHandlerFailed, "exit-handler-failed", false, "the onExit handler failed (the controller then ends the run Failed; --status stays the body's outcome)")
+	fs.StringArrayVar(&before, "before", nil, "NAME=VALUE: value of an Add/Sub gauge before the run, e.g. consecutive_failures=2 (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]\n\n"+
 			"Prints, per workflow, the /metrics lines the Argo workflow-controller would export when a run\n"+
@@ -42,11 +45,20 @@ func runPreview(args []string, env Env) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("--created: %v", err))
 	}
+	prior := map[string]float64{}
+	for _, b := range before {
+		name, v, ok := strings.Cut(b, "=")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || name == "" || err != nil {
+			return fail(env, fmt.Errorf("--before must be NAME=VALUE with a number, got %q", b))
+		}
+		prior[name] = f
+	}
 	resources, unreadable, code := readResources(fs.Args(), env)
 	if resources == nil {
 		return code
 	}
-	results, err := preview.Run(context.Background(), resources, preview.Options{Status: phase, Duration: duration, Created: createdAt.UTC(), ExitHandlerFailed: exitHandlerFailed})
+	results, err := preview.Run(context.Background(), resources, preview.Options{Status: phase, Duration: duration, Created: createdAt.UTC(), ExitHandlerFailed: exitHandlerFailed, Before: prior})
 	if err != nil {
 		return fail(env, err)
 	}

@@ -81,6 +81,17 @@ func runSchedule(args []string, env Env) int {
 		tz := r.Timezone
 		if tz == "" {
 			tz = "(UTC)" // the controller's zone: UTC in Argo's images
+			own := 0
+			for _, sc := range r.Schedules {
+				if strings.HasPrefix(sc, "TZ=") || strings.HasPrefix(sc, "CRON_TZ=") {
+					own++ // read as written, in its own zone
+				}
+			}
+			if own == len(r.Schedules) {
+				tz = "(in the schedule)"
+			} else if own > 0 {
+				tz = "(UTC unless in the schedule)"
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Namespace, r.Name, strings.Join(r.Schedules, "; "), tz,
 			human(r.MaxIntervalSeconds), human(r.ThresholdSeconds))

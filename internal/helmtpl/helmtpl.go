@@ -83,7 +83,8 @@ func BuildRecipe(cfg *config.Config) Recipe {
 	for _, e := range []struct {
 		key string
 		m   config.Metric
-	}{{"duration", m.Duration}, {"lastSuccess", m.LastSuccess}, {"stalenessThreshold", m.StalenessThreshold}} {
+	}{{"duration", m.Duration}, {"lastSuccess", m.LastSuccess}, {"stalenessThreshold", m.StalenessThreshold},
+		{"currentRun", m.CurrentRun}, {"consecutiveFailures", m.ConsecutiveFailures}} {
 		if *e.m.Enabled {
 			r.Metrics[e.key] = e.m.Name
 			r.Help[e.key] = e.m.Help
@@ -123,6 +124,9 @@ func staticKeys(cfg *config.Config) []string {
 // Render returns the generated template file for cfg.
 func Render(cfg *config.Config) ([]byte, error) {
 	if err := checkNoSentinel(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkPerJobGauges(cfg); err != nil {
 		return nil, err
 	}
 	rc := BuildRecipe(cfg)
@@ -330,10 +334,26 @@ func escapeBraces(text string) string {
 	}
 }
 
+// checkPerJobGauges refuses the run-state threshold gauges: their per-job values (factor,
+// run-time limit, failure threshold) are not arguments of the chart's template yet. The
+// currentRun and consecutiveFailures gauges themselves have none and are supported.
+func checkPerJobGauges(cfg *config.Config) error {
+	m := cfg.Spec.Metrics
+	for _, g := range []struct {
+		path string
+		m    config.Metric
+	}{{"runTimeFactor", m.RunTimeFactor}, {"runTimeLimit", m.RunTimeLimit}, {"failureThreshold", m.FailureThreshold}} {
+		if *g.m.Enabled {
+			return fmt.Errorf("spec.metrics.%s: the chart's template does not take this per-job gauge's value yet; set spec.metrics.%s.enabled: false for helm-template, or inject it with argo-metrics-gen", g.path, g.path)
+		}
+	}
+	return nil
+}
+
 func checkNoSentinel(cfg *config.Config) error {
 	var texts []string
 	m := cfg.Spec.Metrics
-	for _, x := range []config.Metric{m.ExitCode, m.Duration, m.LastSuccess, m.StalenessThreshold} {
+	for _, x := range []config.Metric{m.ExitCode, m.Duration, m.LastSuccess, m.StalenessThreshold, m.CurrentRun, m.ConsecutiveFailures} {
 		texts = append(texts, x.Name, x.Help)
 	}
 	texts = append(texts, cfg.Spec.Labels.Namespace, cfg.Spec.Labels.Name)

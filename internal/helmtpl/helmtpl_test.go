@@ -137,3 +137,26 @@ func jsonString(v string) string {
 	_ = enc.Encode(v)
 	return strings.TrimSpace(b.String())
 }
+
+// The run-state gauges without per-job values render; the threshold gauges, whose values the
+// chart's template does not take, are refused with the field to turn off.
+func TestRenderRunState(t *testing.T) {
+	off := false
+	cfg, err := config.LoadFile("../../examples/run-state/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := helmtpl.Render(cfg); err == nil || !strings.Contains(err.Error(), "spec.metrics.runTimeFactor") {
+		t.Fatalf("want the per-job gauges refused, got %v", err)
+	}
+	cfg.Spec.Metrics.RunTimeFactor.Enabled, cfg.Spec.Metrics.RunTimeLimit.Enabled, cfg.Spec.Metrics.FailureThreshold.Enabled = &off, &off, &off
+	out, err := helmtpl.Render(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: current_run_seconds", "realtime: true", "name: consecutive_failures", "operation: Add"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rendered template lacks %q", want)
+		}
+	}
+}

@@ -72,6 +72,19 @@ func (in *Injector) analyze(r *resource, spec *yaml.Node) (schedule.Job, schedul
 	return j, res, err
 }
 
+// runTimeLimit is the shortest gap between scheduled runs, or the job's lower annotation value:
+// a run still going at the next scheduled time is too long, whatever its usual duration.
+func runTimeLimit(res schedule.Result, s config.JobSettings) (int64, error) {
+	gap := int64(res.MinInterval / time.Second)
+	if s.MaxRunSeconds == 0 {
+		return gap, nil
+	}
+	if s.MaxRunSeconds > gap {
+		return 0, fmt.Errorf("annotation %s: %d s is longer than the shortest gap between scheduled runs (%d s): a run that long overlaps the next one", config.AnnotationMaxRunSeconds, s.MaxRunSeconds, gap)
+	}
+	return s.MaxRunSeconds, nil
+}
+
 func seconds(annotation, v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {

@@ -254,13 +254,25 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 		return nil, rep, bad(root, "%v", err)
 	}
 	specPath[len(specPath)-1] = spec
-	job := recipe.Job{Name: r.name, Static: static}
-	if r.kind == config.KindCronWorkflow && *in.Config.Spec.Metrics.StalenessThreshold.Enabled {
+	settings, err := in.Config.Settings(r.annots)
+	if err != nil {
+		return nil, rep, bad(r.metadataNode, "%v", err)
+	}
+	job := recipe.Job{Name: r.name, Static: static, Settings: settings}
+	m := in.Config.Spec.Metrics
+	if r.kind == config.KindCronWorkflow && (*m.StalenessThreshold.Enabled || *m.RunTimeLimit.Enabled) {
 		_, res, err := in.analyze(r, spec)
 		if err != nil {
 			return nil, rep, bad(spec, "%v", err)
 		}
-		job.StalenessThresholdSeconds = int64(res.Threshold / time.Second)
+		if *m.StalenessThreshold.Enabled {
+			job.StalenessThresholdSeconds = int64(res.Threshold / time.Second)
+		}
+		if *m.RunTimeLimit.Enabled {
+			if job.RunTimeLimitSeconds, err = runTimeLimit(res, settings); err != nil {
+				return nil, rep, bad(r.metadataNode, "%v", err)
+			}
+		}
 	}
 	desired := recipe.BuildJob(in.Config, job)
 	names := recipe.Names(desired)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ type Options struct {
 	// ExitHandlerFailed simulates a failed onExit handler (a container or script template): the
 	// controller then ends the run Failed, while status still holds the entry node's phase.
 	ExitHandlerFailed bool
+	// Before holds, by metric name (without the argo_workflows_ prefix), the value a gauge with
+	// operation Add or Sub had before this run (e.g. consecutive failures so far); 0 otherwise.
+	Before map[string]float64
 }
 
 // DefaultCreated is the creation time used unless one is given: fixed, so output is stable.
@@ -111,7 +115,7 @@ func Run(ctx context.Context, resources []*manifest.Resource, opts Options) ([]W
 		scope := metricScope(wf, execSpec, opts)
 		written := map[string]bool{}
 		for _, metricTmpl := range execSpec.Metrics.Prometheus {
-			key, errText := compute(ctx, m, metricTmpl.DeepCopy(), scope, opts.Duration, string(wf.UID))
+			key, errText := compute(ctx, m, metricTmpl.DeepCopy(), scope, opts, string(wf.UID), written)
 			if errText != "" {
 				w.Errors = append(w.Errors, errText)
 			}
@@ -151,7 +155,7 @@ func defineTemplateMetrics(ctx context.Context, m *metrics.Metrics, spec *wfv1.W
 			case d.Histogram != nil:
 				d.Histogram.Value = "1"
 			}
-			compute(ctx, m, d, map[string]any{}, 0, owner+"/"+t.Name)
+			compute(ctx, m, d, map[string]any{}, Options{}, owner+"/"+t.Name, map[string]bool{})
 		}
 	}
 }
@@ -344,7 +348,8 @@ func failures(wf *wfv1.Workflow, spec *wfv1.WorkflowSpec, opts Options) string {
 
 // compute is the body of the controller's computeMetrics loop for one metric (operator.go). It
 // returns the series key written, and the controller's error text when it reports one.
-func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheus, localScope map[string]any, duration float64, owner string) (string, string) {
+func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheus, localScope map[string]any, opts Options, owner string, written map[string]bool) (string, string) {
+	duration := opts.Duration
 	if metricTmpl.Help == "" {
 		return "", fmt.Sprintf("metric '%s' must contain a help string under 'help: ' field", metricTmpl.Name)
 	}
@@ -378,7 +383,11 @@ func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheu
 		if value != common.GlobalVarWorkflowDuration && value != common.LocalVarDuration {
 			return "", fmt.Sprintf("'%s' is not available as a real time metric", value)
 		}
-		if err := m.UpsertCustomMetric(ctx, metricTmpl, owner, func() float64 { return duration }); err != nil {
+		// Once the run ended the controller evaluates FinishedAt - StartedAt of the stored
+		// workflow, whose timestamps have whole seconds (measured, test/e2e): the whole seconds
+		// of the duration, up to one second off the exact one depending on when the run started.
+		frozen := math.Floor(duration)
+		if err := m.UpsertCustomMetric(ctx, metricTmpl, owner, func() float64 { return frozen }); err != nil {
 			return key, fmt.Sprintf("could not construct metric '%s': %s", metricTmpl.Name, err)
 		}
 		return key, ""
@@ -397,6 +406,15 @@ func compute(ctx context.Context, m *metrics.Metrics, metricTmpl *wfv1.Prometheu
 		return "", fmt.Sprintf("unable to unmarshal templated metric JSON '%s': %s", metricSpec.Name, err)
 	}
 	metricSpec.SetValueString(replaced)
+	if before, ok := opts.Before[metricSpec.Name]; ok && !written[key] && metricSpec.Gauge != nil &&
+		(metricSpec.Gauge.Operation == wfv1.GaugeOperationAdd || metricSpec.Gauge.Operation == wfv1.GaugeOperationSub) {
+		// The series as earlier runs left it: a plain set, then this run's operation on it.
+		prior := metricSpec.DeepCopy()
+		prior.Gauge.Operation, prior.Gauge.Value = wfv1.GaugeOperationSet, strconv.FormatFloat(before, 'g', -1, 64)
+		if err := m.UpsertCustomMetric(ctx, prior, owner, nil); err != nil {
+			return key, fmt.Sprintf("could not construct metric '%s': %s", metricSpec.Name, err)
+		}
+	}
 	if err := m.UpsertCustomMetric(ctx, metricSpec, owner, nil); err != nil {
 		// The series may exist already, at 0, when only the value failed to parse.
 		return key, fmt.Sprintf("could not construct metric '%s': %s", metricSpec.Name, err)

@@ -144,9 +144,9 @@ func TestControllerErrors(t *testing.T) {
 			yaml:   metric("      - {name: x, help: h, labels: [{key: run, value: \"{{workflow.name}}\"}], gauge: {value: \"1\"}}\n"),
 			series: []string{`argo_workflows_x{run="nightly-1748746800"} 1`},
 		},
-		"realtime": {
+		"realtime: whole seconds, as the stored run gives them": {
 			yaml:   metric("      - {name: rt, help: h, gauge: {realtime: true, value: \"{{workflow.duration}}\"}}\n"),
-			series: []string{"argo_workflows_rt 208.508275"},
+			series: []string{"argo_workflows_rt 208"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -217,5 +217,53 @@ func TestShouldExecute(t *testing.T) {
 	}
 	if _, err := preview.ShouldExecute("Succeeded =="); err == nil {
 		t.Error("a broken expression must be an error")
+	}
+}
+
+// TestRunStateOptions: with every run-state option on (examples/run-state/config.yaml), a
+// failure adds 1 to the count the earlier runs left (Before), a success sets it to 0, and the
+// realtime gauge says the run's duration in whole seconds. Values by hand: a daily schedule's shortest gap is
+// 86400 s; factor and threshold are the example's 3.
+func TestRunStateOptions(t *testing.T) {
+	cfg, err := config.LoadFile("../../examples/run-state/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := (&inject.Injector{Config: cfg}).Stream([]byte(steps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := manifest.Read("in.yaml", r.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := `{cronworkflow="nightly",namespace="data"}`
+	for name, tc := range map[string]struct {
+		status wfv1.WorkflowPhase
+		before map[string]float64
+		want   string
+	}{
+		"first failure":      {wfv1.WorkflowFailed, nil, "1"},
+		"third failure":      {wfv1.WorkflowFailed, map[string]float64{"consecutive_failures": 2}, "3"},
+		"error counts":       {wfv1.WorkflowError, map[string]float64{"consecutive_failures": 1}, "2"},
+		"success resets":     {wfv1.WorkflowSucceeded, map[string]float64{"consecutive_failures": 4}, "0"},
+		"other name ignored": {wfv1.WorkflowFailed, map[string]float64{"duration": 7}, "1"},
+	} {
+		ws, err := preview.Run(context.Background(), rs, preview.Options{Status: tc.status, Duration: 208.508275, Created: preview.DefaultCreated, Before: tc.before})
+		if err != nil || len(ws) != 1 || len(ws[0].Errors) > 0 {
+			t.Fatalf("%s: %v %+v", name, err, ws)
+		}
+		got := strings.Join(ws[0].Series, "\n")
+		for _, line := range []string{
+			"argo_workflows_consecutive_failures" + labels + " " + tc.want,
+			"argo_workflows_consecutive_failures_threshold" + labels + " 3",
+			"argo_workflows_current_run_seconds" + labels + " 208",
+			"argo_workflows_run_time_factor" + labels + " 3",
+			"argo_workflows_run_time_limit_seconds" + labels + " 86400",
+		} {
+			if !strings.Contains(got, line+"\n") && !strings.HasSuffix(got, line) {
+				t.Errorf("%s: no line %q in\n%s", name, line, got)
+			}
+		}
 	}
 }

@@ -35,30 +35,48 @@ type Spec struct {
 // MaxInterval returns the longest gap between two consecutive scheduled runs of all the
 // schedules together.
 func MaxInterval(s Spec) (time.Duration, error) {
-	key := fmt.Sprintf("%q|%q", s.Timezone, s.Schedules)
-	if v, ok := cache.Load(key); ok {
-		r := v.(result)
-		return r.gap, r.err
-	}
-	gap, err := maxInterval(s)
-	cache.Store(key, result{gap, err})
+	gap, _, err := intervals(s)
 	return gap, err
 }
 
+// MinInterval returns the shortest gap between two consecutive scheduled runs of all the
+// schedules together: a run still going after it overlaps the next one.
+func MinInterval(s Spec) (time.Duration, error) {
+	_, gap, err := intervals(s)
+	return gap, err
+}
+
+func intervals(s Spec) (longest, shortest time.Duration, err error) {
+	key := fmt.Sprintf("%q|%q", s.Timezone, s.Schedules)
+	if v, ok := cache.Load(key); ok {
+		r := v.(result)
+		return r.gap, r.minGap, r.err
+	}
+	g, err := maxInterval(s)
+	cache.Store(key, result{g.gap, g.minGap, err})
+	return g.gap, g.minGap, err
+}
+
 type result struct {
-	gap time.Duration
-	err error
+	gap, minGap time.Duration
+	err         error
+}
+
+// scanned is what a scan finds: the longest and shortest gaps and the number of runs.
+type scanned struct {
+	gap, minGap time.Duration
+	fires       int
 }
 
 var cache sync.Map
 
-func maxInterval(s Spec) (time.Duration, error) {
+func maxInterval(s Spec) (scanned, error) {
 	if len(s.Schedules) == 0 {
-		return 0, fmt.Errorf("no schedule: set spec.schedule or spec.schedules")
+		return scanned{}, fmt.Errorf("no schedule: set spec.schedule or spec.schedules")
 	}
 	if s.Timezone != "" {
 		if _, err := time.LoadLocation(s.Timezone); err != nil {
-			return 0, fmt.Errorf("spec.timezone: invalid timezone %q: %v", s.Timezone, err)
+			return scanned{}, fmt.Errorf("spec.timezone: invalid timezone %q: %v", s.Timezone, err)
 		}
 	}
 	parsed := make([]cron.Schedule, len(s.Schedules))
@@ -67,7 +85,7 @@ func maxInterval(s Spec) (time.Duration, error) {
 	for i, text := range s.Schedules {
 		p, err := Parse(text, s.Timezone)
 		if err != nil {
-			return 0, err
+			return scanned{}, err
 		}
 		parsed[i] = p
 		l := Location(p)
@@ -79,23 +97,23 @@ func maxInterval(s Spec) (time.Duration, error) {
 	}
 	if !sameZone {
 		// Schedules in different zones share no calendar day: walk them run by run.
-		gap, fires := scanRuns(parsed, Anchor, Anchor.Add(window))
-		if fires < 2 {
-			gap, fires = scanRuns(parsed, Anchor, Anchor.Add(longWindow))
+		r := scanRuns(parsed, Anchor, Anchor.Add(window))
+		if r.fires < 2 {
+			r = scanRuns(parsed, Anchor, Anchor.Add(longWindow))
 		}
-		if fires < 2 {
-			return 0, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
+		if r.fires < 2 {
+			return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
 		}
-		return gap, nil
+		return r, nil
 	}
-	gap, fires := scan(parsed, loc, Anchor.Add(window))
-	if fires < 2 {
-		gap, fires = scan(parsed, loc, Anchor.Add(longWindow))
+	r := scan(parsed, loc, Anchor.Add(window))
+	if r.fires < 2 {
+		r = scan(parsed, loc, Anchor.Add(longWindow))
 	}
-	if fires < 2 {
-		return 0, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
+	if r.fires < 2 {
+		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
 	}
-	return gap, nil
+	return r, nil
 }
 
 // Parse reads one schedule as Argo v3.7 does. Its validator accepts what cron.ParseStandard
@@ -135,15 +153,16 @@ func Location(s cron.Schedule) *time.Location {
 	return time.UTC // @every: intervals, the same in every zone
 }
 
-// scan returns the longest gap between consecutive runs of all schedules together, from the
-// first run at or after Anchor to the first run after end, and the number of runs seen.
+// scan returns the longest and shortest gaps between consecutive runs of all schedules
+// together, from the first run at or after Anchor to the first run after end, and the number
+// of runs seen.
 //
 // It walks days, not runs: a cron schedule fires at the same times of day on every day it
 // matches, so an ordinary day is answered from the schedules' bit sets, once per set of
 // matching schedules. Days whose length is not 24 h (DST changes) and the days at the ends of
 // the window are walked run by run with the cron library's own Next. A once-a-minute job thus
 // costs a year of days, not half a million runs.
-func scan(schedules []cron.Schedule, loc *time.Location, end time.Time) (time.Duration, int) {
+func scan(schedules []cron.Schedule, loc *time.Location, end time.Time) scanned {
 	specs := make([]*cron.SpecSchedule, len(schedules))
 	for i, s := range schedules {
 		spec, ok := s.(*cron.SpecSchedule)
@@ -162,7 +181,7 @@ func scan(schedules []cron.Schedule, loc *time.Location, end time.Time) (time.Du
 		d.visit(day, next)
 		day = next
 	}
-	return d.gap, d.fires
+	return scanned{gap: d.gap, minGap: d.minGap, fires: d.fires}
 }
 
 // startOfDay is the first instant of a calendar date in loc. Where clocks jump over midnight
@@ -181,15 +200,17 @@ type dayScan struct {
 	ofDay map[uint64]dayRuns // matching-schedule set -> runs of an ordinary day
 	prev  time.Time          // last run so far
 	gap   time.Duration
-	fires int
-	done  bool // the first run after end has been seen
+	// minGap is the shortest gap so far, 0 before the second run.
+	minGap time.Duration
+	fires  int
+	done   bool // the first run after end has been seen
 }
 
 // dayRuns are the runs of an ordinary (24 h) day, as offsets from midnight.
 type dayRuns struct {
-	first, last time.Duration
-	maxGap      time.Duration
-	count       int
+	first, last    time.Duration
+	maxGap, minGap time.Duration
+	count          int
 }
 
 func (d *dayScan) visit(day, next time.Time) {
@@ -224,6 +245,9 @@ func (d *dayScan) visit(day, next time.Time) {
 	if r.maxGap > d.gap {
 		d.gap = r.maxGap
 	}
+	if r.count > 1 && (d.minGap == 0 || r.minGap < d.minGap) {
+		d.minGap = r.minGap
+	}
 	d.fires += r.count - 1
 	d.prev = day.Add(r.last)
 	if d.prev.After(d.end) {
@@ -235,8 +259,11 @@ func (d *dayScan) add(t time.Time) {
 	if t.Before(Anchor) {
 		return
 	}
-	if d.fires > 0 && t.Sub(d.prev) > d.gap {
-		d.gap = t.Sub(d.prev)
+	if d.fires > 0 {
+		d.gap = max(d.gap, t.Sub(d.prev))
+		if d.minGap == 0 || t.Sub(d.prev) < d.minGap {
+			d.minGap = t.Sub(d.prev)
+		}
 	}
 	d.prev = t
 	d.fires++
@@ -283,8 +310,11 @@ func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
 				t := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
 				if r.count == 0 {
 					r.first = t
-				} else if t-prev > r.maxGap {
-					r.maxGap = t - prev
+				} else {
+					r.maxGap = max(r.maxGap, t-prev)
+					if r.count == 1 || t-prev < r.minGap {
+						r.minGap = t - prev
+					}
 				}
 				prev, r.last = t, t
 				r.count++
@@ -323,25 +353,27 @@ func runsBetween(specs []*cron.SpecSchedule, from, to time.Time) []time.Time {
 }
 
 // scanRuns walks run by run; only @every schedules, which have no day structure, need it.
-func scanRuns(schedules []cron.Schedule, start, end time.Time) (time.Duration, int) {
+func scanRuns(schedules []cron.Schedule, start, end time.Time) scanned {
 	next := make([]time.Time, len(schedules))
 	for i, s := range schedules {
 		next[i] = s.Next(start.Add(-time.Second))
 	}
 	var prev time.Time
-	var gap time.Duration
-	fires := 0
-	for fires < maxFires {
+	var r scanned
+	for r.fires < maxFires {
 		i := earliest(next)
 		t := next[i]
 		if t.IsZero() {
 			break
 		}
-		if fires > 0 && t.Sub(prev) > gap {
-			gap = t.Sub(prev)
+		if r.fires > 0 {
+			r.gap = max(r.gap, t.Sub(prev))
+			if r.minGap == 0 || t.Sub(prev) < r.minGap {
+				r.minGap = t.Sub(prev)
+			}
 		}
 		prev = t
-		fires++
+		r.fires++
 		if t.After(end) {
 			break
 		}
@@ -351,7 +383,7 @@ func scanRuns(schedules []cron.Schedule, start, end time.Time) (time.Duration, i
 			}
 		}
 	}
-	return gap, fires
+	return r
 }
 
 func earliest(ts []time.Time) int {
@@ -374,6 +406,8 @@ type Job struct {
 // Result of analysing one job.
 type Result struct {
 	MaxInterval time.Duration
+	// MinInterval is the shortest gap: how long a run may last before it overlaps the next.
+	MinInterval time.Duration
 	Threshold   time.Duration
 }
 
@@ -382,7 +416,7 @@ type Result struct {
 // how long a run takes (a success is recorded when the run completes). A positive override
 // replaces the computed threshold, but never goes below the gap.
 func Analyze(j Job, expected time.Duration, override time.Duration) (Result, error) {
-	gap, err := MaxInterval(j.Spec)
+	gap, minGap, err := intervals(j.Spec)
 	if err != nil {
 		return Result{}, err
 	}
@@ -393,5 +427,5 @@ func Analyze(j Job, expected time.Duration, override time.Duration) (Result, err
 		}
 		threshold = override
 	}
-	return Result{MaxInterval: gap, Threshold: threshold}, nil
+	return Result{MaxInterval: gap, MinInterval: minGap, Threshold: threshold}, nil
 }

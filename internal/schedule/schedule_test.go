@@ -94,13 +94,42 @@ func TestMaxIntervalErrors(t *testing.T) {
 	}
 }
 
+func TestMinInterval(t *testing.T) {
+	for name, tc := range map[string]struct {
+		spec schedule.Spec
+		want time.Duration
+	}{
+		"hourly":                {schedule.Spec{Schedules: []string{"0 * * * *"}}, h},
+		"weekdays":              {schedule.Spec{Schedules: []string{"0 9 * * 1-5"}}, d},
+		"monthly: February":     {schedule.Spec{Schedules: []string{"0 0 1 * *"}}, 28 * d},
+		"every":                 {schedule.Spec{Schedules: []string{"@every 90m"}}, 90 * time.Minute},
+		"same instant":          {schedule.Spec{Schedules: []string{"0 0 * * *", "@daily"}}, d},
+		"daily, New York":       {schedule.Spec{Schedules: []string{"0 12 * * *"}, Timezone: "America/New_York"}, 23 * h},
+		"two schedules, Berlin": {schedule.Spec{Schedules: []string{"0 6 * * *", "0 18 * * *"}, Timezone: "Europe/Berlin"}, 11 * h},
+		// 01:30 occurs twice the night New York falls back: cron runs the job 1 h apart.
+		"fall back, New York": {schedule.Spec{Schedules: []string{"30 1 * * *"}, Timezone: "America/New_York"}, h},
+		// Irregular: the shortest gap, not the usual one.
+		"9 and 10 on weekdays": {schedule.Spec{Schedules: []string{"0 9,10 * * 1-5"}}, h},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := schedule.MinInterval(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestAnalyze(t *testing.T) {
 	j := schedule.Job{Spec: schedule.Spec{Schedules: []string{"0 3 * * *"}}, StartingDeadlineSeconds: 300}
 	r, err := schedule.Analyze(j, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.MaxInterval != d || r.Threshold != d+5*time.Minute+time.Hour {
+	if r.MaxInterval != d || r.MinInterval != d || r.Threshold != d+5*time.Minute+time.Hour {
 		t.Errorf("got %+v", r)
 	}
 	if r, err = schedule.Analyze(j, time.Hour, 2*d); err != nil || r.Threshold != 2*d {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -31,6 +32,13 @@ const (
 	AnnotationExpectedDuration = AnnotationPrefix + "expected-duration-seconds"
 	// AnnotationStalenessThreshold sets one job's staleness threshold outright, in seconds.
 	AnnotationStalenessThreshold = AnnotationPrefix + "staleness-threshold-seconds"
+	// AnnotationRunTimeFactor overrides spec.runTime.factor for one job.
+	AnnotationRunTimeFactor = AnnotationPrefix + "run-time-factor"
+	// AnnotationMaxRunSeconds lowers one CronWorkflow's run-time limit below the shortest gap
+	// between its scheduled runs.
+	AnnotationMaxRunSeconds = AnnotationPrefix + "max-run-seconds"
+	// AnnotationConsecutiveFailures overrides spec.consecutiveFailures.threshold for one job.
+	AnnotationConsecutiveFailures = AnnotationPrefix + "consecutive-failures"
 )
 
 // Argo kinds the injector understands. CronWorkflow is the default target.
@@ -74,6 +82,25 @@ type Spec struct {
 	TakeOver bool `json:"takeOver,omitempty" yaml:"takeOver,omitempty"`
 	// Staleness tunes the threshold of the "has not succeeded for too long" alert.
 	Staleness Staleness `json:"staleness,omitempty" yaml:"staleness,omitempty"`
+	// RunTime tunes the "running too long" alert (spec.metrics.currentRun).
+	RunTime RunTime `json:"runTime,omitempty" yaml:"runTime,omitempty"`
+	// ConsecutiveFailures tunes the "failed N times in a row" alert
+	// (spec.metrics.consecutiveFailures).
+	ConsecutiveFailures ConsecutiveFailures `json:"consecutiveFailures,omitempty" yaml:"consecutiveFailures,omitempty"`
+}
+
+// RunTime: a run is running too long after factor times the job's median duration, and in any
+// case once it reaches the shortest gap between the job's scheduled runs (it would overlap the
+// next one).
+type RunTime struct {
+	// Factor times the median duration; default 3.
+	Factor *float64 `json:"factor,omitempty" yaml:"factor,omitempty"`
+}
+
+// ConsecutiveFailures: alert only after this many failed runs in a row.
+type ConsecutiveFailures struct {
+	// Threshold is the number of failed runs in a row that alerts; default 3.
+	Threshold *int64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
 }
 
 // Staleness tunes the staleness threshold: the longest gap between two scheduled runs, plus
@@ -91,11 +118,26 @@ type Metrics struct {
 	// StalenessThreshold is a static per-CronWorkflow gauge: the seconds the job may go without
 	// a success, derived from its schedule, so one fleet-wide alert rule fits every job.
 	StalenessThreshold Metric `json:"stalenessThreshold,omitempty" yaml:"stalenessThreshold,omitempty"`
+	// CurrentRun is a realtime gauge (opt-in): seconds the current run has been running, then
+	// the duration of the last run once it ended.
+	CurrentRun Metric `json:"currentRun,omitempty" yaml:"currentRun,omitempty"`
+	// RunTimeFactor is a static gauge, on with currentRun: the job's spec.runTime.factor.
+	RunTimeFactor Metric `json:"runTimeFactor,omitempty" yaml:"runTimeFactor,omitempty"`
+	// RunTimeLimit is a static per-CronWorkflow gauge, on with currentRun: the shortest gap
+	// between its scheduled runs (or a lower annotation value), in seconds.
+	RunTimeLimit Metric `json:"runTimeLimit,omitempty" yaml:"runTimeLimit,omitempty"`
+	// ConsecutiveFailures is a gauge (opt-in): failed runs in a row, 0 after a success. It
+	// restarts from 0 when the controller restarts.
+	ConsecutiveFailures Metric `json:"consecutiveFailures,omitempty" yaml:"consecutiveFailures,omitempty"`
+	// FailureThreshold is a static gauge, on with consecutiveFailures: the job's
+	// spec.consecutiveFailures.threshold.
+	FailureThreshold Metric `json:"failureThreshold,omitempty" yaml:"failureThreshold,omitempty"`
 }
 
 // Metric is the name (without Argo's argo_workflows_ prefix) and help of one metric.
 type Metric struct {
-	// Enabled defaults to true; exitCode cannot be disabled.
+	// Enabled defaults to true (to false for currentRun and consecutiveFailures, to theirs for
+	// their threshold gauges); exitCode cannot be disabled.
 	Enabled *bool  `json:"enabled,omitempty" yaml:"enabled,omitempty"`
 	Name    string `json:"name,omitempty" yaml:"name,omitempty"`
 	Help    string `json:"help,omitempty" yaml:"help,omitempty"`
@@ -132,7 +174,20 @@ const (
 	DefaultThresholdName   = "staleness_threshold_seconds"
 	DefaultThresholdHelp   = "Seconds the job may go without a successful run: longest gap between its scheduled runs plus grace"
 	// DefaultExpectedDuration is how long a run may take unless configured (seconds).
-	DefaultExpectedDuration int64 = 3600
+	DefaultExpectedDuration     int64 = 3600
+	DefaultCurrentRunName             = "current_run_seconds"
+	DefaultCurrentRunHelp             = "Seconds the current run of the job has been running; the last run's duration once it ended"
+	DefaultRunTimeFactorName          = "run_time_factor"
+	DefaultRunTimeFactorHelp          = "A run of the job is running too long after this many times its median duration"
+	DefaultRunTimeLimitName           = "run_time_limit_seconds"
+	DefaultRunTimeLimitHelp           = "Seconds a run of the job may take at most: the shortest gap between its scheduled runs"
+	DefaultConsecutiveName            = "consecutive_failures"
+	DefaultConsecutiveHelp            = "Failed runs of the job in a row since its last success (since the controller started)"
+	DefaultFailureThresholdName       = "consecutive_failures_threshold"
+	DefaultFailureThresholdHelp       = "Failed runs of the job in a row that alert"
+	// DefaultRunTimeFactor and DefaultFailureThreshold apply unless configured.
+	DefaultRunTimeFactor          = 3.0
+	DefaultFailureThreshold int64 = 3
 	DefaultNamespaceLabel         = "namespace"
 	DefaultNameLabel              = "cronworkflow"
 )
@@ -166,6 +221,23 @@ func (c *Config) Complete() error {
 	completeMetric(&s.Metrics.Duration, DefaultDurationName, DefaultDurationHelp)
 	completeMetric(&s.Metrics.LastSuccess, DefaultLastSuccessName, DefaultLastSuccessHelp)
 	completeMetric(&s.Metrics.StalenessThreshold, DefaultThresholdName, DefaultThresholdHelp)
+	completeOptional(&s.Metrics.CurrentRun, false, DefaultCurrentRunName, DefaultCurrentRunHelp)
+	completeOptional(&s.Metrics.RunTimeFactor, *s.Metrics.CurrentRun.Enabled, DefaultRunTimeFactorName, DefaultRunTimeFactorHelp)
+	completeOptional(&s.Metrics.RunTimeLimit, *s.Metrics.CurrentRun.Enabled, DefaultRunTimeLimitName, DefaultRunTimeLimitHelp)
+	completeOptional(&s.Metrics.ConsecutiveFailures, false, DefaultConsecutiveName, DefaultConsecutiveHelp)
+	completeOptional(&s.Metrics.FailureThreshold, *s.Metrics.ConsecutiveFailures.Enabled, DefaultFailureThresholdName, DefaultFailureThresholdHelp)
+	if s.RunTime.Factor == nil {
+		f := DefaultRunTimeFactor
+		s.RunTime.Factor = &f
+	} else if err := checkFactor("spec.runTime.factor", *s.RunTime.Factor); err != nil {
+		return err
+	}
+	if s.ConsecutiveFailures.Threshold == nil {
+		n := DefaultFailureThreshold
+		s.ConsecutiveFailures.Threshold = &n
+	} else if *s.ConsecutiveFailures.Threshold < 1 {
+		return fmt.Errorf("spec.consecutiveFailures.threshold: must be at least 1")
+	}
 	if s.Staleness.ExpectedDurationSeconds == nil {
 		d := DefaultExpectedDuration
 		s.Staleness.ExpectedDurationSeconds = &d
@@ -179,7 +251,9 @@ func (c *Config) Complete() error {
 	for _, m := range []struct {
 		path string
 		m    Metric
-	}{{"exitCode", s.Metrics.ExitCode}, {"duration", s.Metrics.Duration}, {"lastSuccess", s.Metrics.LastSuccess}, {"stalenessThreshold", s.Metrics.StalenessThreshold}} {
+	}{{"exitCode", s.Metrics.ExitCode}, {"duration", s.Metrics.Duration}, {"lastSuccess", s.Metrics.LastSuccess}, {"stalenessThreshold", s.Metrics.StalenessThreshold},
+		{"currentRun", s.Metrics.CurrentRun}, {"runTimeFactor", s.Metrics.RunTimeFactor}, {"runTimeLimit", s.Metrics.RunTimeLimit},
+		{"consecutiveFailures", s.Metrics.ConsecutiveFailures}, {"failureThreshold", s.Metrics.FailureThreshold}} {
 		if !metricNameRE.MatchString(m.m.Name) {
 			return fmt.Errorf("spec.metrics.%s.name: %q is not a valid metric name (want [a-zA-Z_][a-zA-Z0-9_]*)", m.path, m.m.Name)
 		}
@@ -246,6 +320,56 @@ func completeMetric(m *Metric, name, help string) {
 	if m.Help == "" {
 		m.Help = help
 	}
+}
+
+// completeOptional is completeMetric for a metric whose Enabled defaults to on.
+func completeOptional(m *Metric, on bool, name, help string) {
+	if m.Enabled == nil {
+		m.Enabled = &on
+	}
+	completeMetric(m, name, help)
+}
+
+func checkFactor(path string, f float64) error {
+	if !(f > 0) || f > 1e6 {
+		return fmt.Errorf("%s: must be a number above 0, got %v", path, f)
+	}
+	return nil
+}
+
+// JobSettings are the per-job values of the run-state gauges, annotations applied.
+type JobSettings struct {
+	RunTimeFactor    float64
+	FailureThreshold int64
+	// MaxRunSeconds is the annotation's limit, 0 if not set.
+	MaxRunSeconds int64
+}
+
+// Settings returns a resource's run-state settings from the configuration and its annotations.
+func (c *Config) Settings(annotations map[string]string) (JobSettings, error) {
+	js := JobSettings{RunTimeFactor: *c.Spec.RunTime.Factor, FailureThreshold: *c.Spec.ConsecutiveFailures.Threshold}
+	if v, ok := annotations[AnnotationRunTimeFactor]; ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || checkFactor("", f) != nil {
+			return js, fmt.Errorf("annotation %s must be a number above 0, got %q", AnnotationRunTimeFactor, v)
+		}
+		js.RunTimeFactor = f
+	}
+	if v, ok := annotations[AnnotationConsecutiveFailures]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 {
+			return js, fmt.Errorf("annotation %s must be a whole number of at least 1, got %q", AnnotationConsecutiveFailures, v)
+		}
+		js.FailureThreshold = n
+	}
+	if v, ok := annotations[AnnotationMaxRunSeconds]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 {
+			return js, fmt.Errorf("annotation %s must be a whole number of seconds of at least 1, got %q", AnnotationMaxRunSeconds, v)
+		}
+		js.MaxRunSeconds = n
+	}
+	return js, nil
 }
 
 func checkLabelKey(path, key string, seen map[string]string) error {

@@ -190,6 +190,10 @@ func checkShape(n *yaml.Node, t reflect.Type, path string) error {
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 			return at("expected a whole number, got %s", describe(n))
 		}
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+			return at("expected a number, got %s", describe(n))
+		}
 	default:
 		return at("unsupported field type %s", t)
 	}

@@ -43,6 +43,11 @@ type Label struct {
 // Gauge is the only metric type the recipe uses.
 type Gauge struct {
 	Value string `json:"value"`
+	// Realtime: the controller evaluates Value (only {{workflow.duration}}) at every scrape
+	// while the run goes on, and freezes it at the run's duration when the run ends.
+	Realtime bool `json:"realtime,omitempty"`
+	// Operation is Argo's gauge operation (Set when empty, Add, Sub; Argo v3.5+).
+	Operation string `json:"operation,omitempty"`
 }
 
 // Metric mirrors Argo's Prometheus metric spec (wfv1.Prometheus) for the fields we emit, in the
@@ -68,6 +73,12 @@ type Job struct {
 	Static map[string]string // declared static labels with their resolved values
 	// StalenessThresholdSeconds, when positive, adds the static threshold gauge (CronWorkflows).
 	StalenessThresholdSeconds int64
+	// RunTimeLimitSeconds, when positive, adds the run-time limit gauge (CronWorkflows, with
+	// currentRun): the shortest gap between scheduled runs, or a lower annotation value.
+	RunTimeLimitSeconds int64
+	// Settings are the per-job factor and failure threshold (config, annotations applied);
+	// zero values take the configuration's.
+	Settings config.JobSettings
 }
 
 // BuildJob returns the metrics for one job.
@@ -102,6 +113,40 @@ func BuildJob(c *config.Config, j Job) []Metric {
 		out = append(out, Metric{Name: m.StalenessThreshold.Name, Help: m.StalenessThreshold.Help, Labels: labels,
 			Gauge: Gauge{Value: strconv.FormatInt(j.StalenessThresholdSeconds, 10)}})
 	}
+	factor, failures := j.Settings.RunTimeFactor, j.Settings.FailureThreshold
+	if factor == 0 {
+		factor = *c.Spec.RunTime.Factor
+	}
+	if failures == 0 {
+		failures = *c.Spec.ConsecutiveFailures.Threshold
+	}
+	if *m.CurrentRun.Enabled {
+		// Realtime (test/e2e/README.md, measured on v3.7.18): grows from the run's start (also
+		// while its pods are Pending), freezes at the stored run's duration (whole seconds) when
+		// it ends, restarts with the next run; absent after a controller restart until a run
+		// goes, and lost under metricsTTL on v3.6+.
+		out = append(out, Metric{Name: m.CurrentRun.Name, Help: m.CurrentRun.Help, Labels: labels,
+			Gauge: Gauge{Value: DurationValue, Realtime: true}})
+	}
+	if *m.RunTimeFactor.Enabled {
+		out = append(out, Metric{Name: m.RunTimeFactor.Name, Help: m.RunTimeFactor.Help, Labels: labels,
+			Gauge: Gauge{Value: strconv.FormatFloat(factor, 'f', -1, 64)}})
+	}
+	if *m.RunTimeLimit.Enabled && j.RunTimeLimitSeconds > 0 {
+		out = append(out, Metric{Name: m.RunTimeLimit.Name, Help: m.RunTimeLimit.Help, Labels: labels,
+			Gauge: Gauge{Value: strconv.FormatInt(j.RunTimeLimitSeconds, 10)}})
+	}
+	if *m.ConsecutiveFailures.Enabled {
+		// One series, two definitions: the controller keys a custom metric by name and labels
+		// and applies each definition's operation to the same value (measured, test/e2e).
+		out = append(out,
+			Metric{Name: m.ConsecutiveFailures.Name, Help: m.ConsecutiveFailures.Help, Labels: labels, When: WhenSucceeded, Gauge: Gauge{Value: "0"}},
+			Metric{Name: m.ConsecutiveFailures.Name, Help: m.ConsecutiveFailures.Help, Labels: labels, When: WhenNotSucceeded, Gauge: Gauge{Value: "1", Operation: "Add"}})
+	}
+	if *m.FailureThreshold.Enabled {
+		out = append(out, Metric{Name: m.FailureThreshold.Name, Help: m.FailureThreshold.Help, Labels: labels,
+			Gauge: Gauge{Value: strconv.FormatInt(failures, 10)}})
+	}
 	return out
 }
 
@@ -129,7 +174,14 @@ func (m Metric) Node() *yaml.Node {
 	if m.When != "" {
 		pairs = append(pairs, "when", Scalar(m.When))
 	}
-	pairs = append(pairs, "gauge", mapping("value", Scalar(m.Gauge.Value)))
+	gauge := []any{"value", Scalar(m.Gauge.Value)}
+	if m.Gauge.Realtime {
+		gauge = append(gauge, "realtime", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+	}
+	if m.Gauge.Operation != "" {
+		gauge = append(gauge, "operation", Scalar(m.Gauge.Operation))
+	}
+	pairs = append(pairs, "gauge", mapping(gauge...))
 	return mapping(pairs...)
 }
 

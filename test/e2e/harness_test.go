@@ -50,6 +50,7 @@ type Job struct {
 	// The model: what the series must say after the runs so far.
 	runs        int
 	exitCode    int
+	failStreak  int   // failed runs in a row (consecutive_failures), since the last success
 	lastSuccess int64 // creation time (Unix s) of the last Succeeded run, 0 if none
 	// Extra exact lines the job must export (a user's own metrics), canonical form.
 	Extra []string
@@ -98,7 +99,13 @@ func injectYAML(t *testing.T, cfg *config.Config, src string) []byte {
 // NewJob injects the CronWorkflow source and creates it.
 func NewJob(t *testing.T, p *Plane, name, src string) *Job {
 	t.Helper()
-	j := &Job{t: t, p: p, cfg: config.Default(), Name: name, observed: map[string]bool{}, logMark: len(p.ControllerLog())}
+	return NewJobWithConfig(t, p, name, src, config.Default())
+}
+
+// NewJobWithConfig is NewJob with the injector's configuration given.
+func NewJobWithConfig(t *testing.T, p *Plane, name, src string, cfg *config.Config) *Job {
+	t.Helper()
+	j := &Job{t: t, p: p, cfg: cfg, Name: name, observed: map[string]bool{}, logMark: len(p.ControllerLog())}
 	j.apply(p.render(name, src), false)
 	return j
 }
@@ -379,8 +386,10 @@ func (j *Job) record(wf *wfv1.Workflow, want wfv1.WorkflowPhase) {
 	if wf.Status.Phase == wfv1.WorkflowSucceeded {
 		j.exitCode = 0
 		j.lastSuccess = wf.CreationTimestamp.Unix()
+		j.failStreak = 0
 	} else {
 		j.exitCode = 1
+		j.failStreak++
 	}
 }
 
@@ -416,11 +425,16 @@ func (j *Job) Expected() []string {
 				continue
 			}
 			value = strconv.Itoa(j.exitCode)
-		case m.Duration.Name:
+		case m.Duration.Name, m.CurrentRun.Name:
 			if j.runs == 0 {
 				continue
 			}
 			value = "(>0)"
+		case m.ConsecutiveFailures.Name:
+			if j.runs == 0 {
+				continue
+			}
+			value = strconv.Itoa(j.failStreak)
 		case m.LastSuccess.Name:
 			if j.lastSuccess == 0 {
 				continue
@@ -458,10 +472,11 @@ func (j *Job) Scraped() ([]string, *Exposition, error) {
 		return nil, nil, err
 	}
 	durName := metricPrefix + j.cfg.Spec.Metrics.Duration.Name
+	curName := metricPrefix + j.cfg.Spec.Metrics.CurrentRun.Name
 	var out []string
 	for _, s := range e.WithLabel(j.cfg.Spec.Labels.Name, j.Name) {
 		v := s.Text
-		if s.Name == durName {
+		if s.Name == durName || s.Name == curName {
 			if s.Value > 0 {
 				v = "(>0)"
 			} else {

@@ -30,6 +30,9 @@ const (
 	// AnnotationFailAttempts makes the first N attempts of a retried node (node name ending in
 	// "(0)", "(1)", ...) exit 1 whatever the program says.
 	AnnotationFailAttempts = "e2e.argo-metrics-gen.io/fail-attempts"
+	// AnnotationPendingSeconds keeps the pod Pending this long before it starts running, as an
+	// unschedulable pod or a slow image pull does.
+	AnnotationPendingSeconds = "e2e.argo-metrics-gen.io/pending-seconds"
 )
 
 // Kubelet is a stand-in for the kubelet and for argoexec: it "runs" every pod the controller
@@ -121,6 +124,10 @@ func (k *Kubelet) sync(ctx context.Context, pod *corev1.Pod) error {
 	if r == nil {
 		prog, err := programOf(pod)
 		r = &podRun{started: time.Now(), prog: prog, finished: err != nil}
+		if v, ok := pod.Annotations[AnnotationPendingSeconds]; ok {
+			n, _ := strconv.ParseFloat(v, 64)
+			r.started = r.started.Add(time.Duration(n * float64(time.Second))) // runs from then on
+		}
 		k.mu.Lock()
 		k.pods[pod.UID] = r
 		k.mu.Unlock()
@@ -132,6 +139,9 @@ func (k *Kubelet) sync(ctx context.Context, pod *corev1.Pod) error {
 		return nil
 	}
 	if pod.Status.Phase != corev1.PodRunning {
+		if time.Now().Before(r.started) {
+			return nil // still pending
+		}
 		return k.setRunning(ctx, pod, r)
 	}
 	elapsed := time.Since(r.started)

@@ -57,12 +57,15 @@ type Plane struct {
 	MetricsURL  string
 	Kubelet     *Kubelet
 
-	keep    bool
-	procs   []*proc
-	ctrl    *proc
-	cancel  context.CancelFunc
-	stopped sync.Once
-	stopErr error
+	keep  bool
+	procs []*proc
+	ctrl  *proc
+	// How the controller was started, for RestartController.
+	ctrlBin, kubeconfig     string
+	metricsPort, ctrlStarts int
+	cancel                  context.CancelFunc
+	stopped                 sync.Once
+	stopErr                 error
 }
 
 // proc is one child process with its log file.
@@ -196,7 +199,8 @@ func StartPlane(o PlaneOptions) (*Plane, error) {
 	if err != nil {
 		return p, err
 	}
-	etcdClient, etcdPeer, apiPort, metricsPort := ports[0], ports[1], ports[2], ports[3]
+	etcdClient, etcdPeer, apiPort := ports[0], ports[1], ports[2]
+	p.metricsPort = ports[3]
 
 	// etcd (Debian's etcd-server, 3.4).
 	etcd, err := p.start("etcd", nil, etcdBinary(),
@@ -314,7 +318,7 @@ func StartPlane(o PlaneOptions) (*Plane, error) {
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "workflow-controller-configmap", Namespace: Namespace},
 		Data: map[string]string{
-			"metricsConfig": fmt.Sprintf("enabled: true\npath: /metrics\nport: %d\nsecure: false\n", metricsPort),
+			"metricsConfig": p.metricsConfig(""),
 		},
 	}
 	if _, err := p.Kube.CoreV1().ConfigMaps(Namespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
@@ -341,11 +345,32 @@ current-context: e2e
 	p.Kubelet = NewKubelet(p.Kube, p.Argo, Namespace)
 	go p.Kubelet.Run(ctx)
 
+	p.ctrlBin, p.kubeconfig = o.Controller, kubeconfig
+	p.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort)
+	if err := p.startController(); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// metricsConfig is the controller's metricsConfig: plain HTTP on the plane's port, plus extra
+// YAML lines (e.g. "metricsTTL: 10s").
+func (p *Plane) metricsConfig(extra string) string {
+	return fmt.Sprintf("enabled: true\npath: /metrics\nport: %d\nsecure: false\n", p.metricsPort) + extra
+}
+
+// startController starts the workflow-controller and waits until it serves metrics.
+func (p *Plane) startController() error {
+	name := "workflow-controller"
+	if p.ctrlStarts++; p.ctrlStarts > 1 {
+		name = fmt.Sprintf("workflow-controller-%d", p.ctrlStarts)
+	}
 	// DEFAULT_REQUEUE_TIME is the controller's documented knob for how soon a workflow is
 	// re-processed after a pod event (default 10s, "some users may wish to have this as low
 	// as 2s"); 1s keeps each run of a scenario at about a second.
-	p.ctrl, err = p.start("workflow-controller", []string{"LEADER_ELECTION_DISABLE=true", "DEFAULT_REQUEUE_TIME=1s"}, o.Controller,
-		"--kubeconfig="+kubeconfig,
+	var err error
+	p.ctrl, err = p.start(name, []string{"LEADER_ELECTION_DISABLE=true", "DEFAULT_REQUEUE_TIME=1s"}, p.ctrlBin,
+		"--kubeconfig="+p.kubeconfig,
 		"--namespaced",
 		"--configmap=workflow-controller-configmap",
 		"--loglevel=info",
@@ -355,19 +380,33 @@ current-context: e2e
 		"--qps=100", "--burst=200",
 	)
 	if err != nil {
-		return p, err
+		return err
 	}
-	p.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
-	if err := poll(60*time.Second, 250*time.Millisecond, "workflow-controller metrics endpoint", func() (bool, error) {
+	return poll(60*time.Second, 250*time.Millisecond, "workflow-controller metrics endpoint", func() (bool, error) {
 		if done, err := p.ctrl.exited(); done {
 			return false, fmt.Errorf("workflow-controller exited: %v\n%s", err, tail(p.ctrl.logPath, 30))
 		}
 		_, err := p.Scrape()
 		return err == nil, err
-	}); err != nil {
-		return p, err
+	})
+}
+
+// RestartController stops the controller (SIGTERM, as a rollout does), sets its metricsConfig
+// to the plane's plus extra, and starts a new one: in-memory metrics start empty.
+func (p *Plane) RestartController(extra string) error {
+	if err := p.ctrl.stop(10 * time.Second); err != nil {
+		return err
 	}
-	return p, nil
+	ctx := context.Background()
+	cm, err := p.Kube.CoreV1().ConfigMaps(Namespace).Get(ctx, "workflow-controller-configmap", metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	cm.Data["metricsConfig"] = p.metricsConfig(extra)
+	if _, err := p.Kube.CoreV1().ConfigMaps(Namespace).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	return p.startController()
 }
 
 // installCRDs creates Argo's minimal CRDs and waits until they are served.
