@@ -143,7 +143,8 @@ routes: routes-tools
 	  $(GO) test -count=1 -timeout $(ROUTES_TIMEOUT) ./test/routes/
 
 ## mutation: mutation testing of the core packages with gremlins (slow: one package test run per
-##           mutant; not in make test). MUTATION_PKGS picks packages, MUTATION_WORKERS the workers.
+##           mutant; not in make test), then the chart's (mutation-chart). MUTATION_PKGS picks
+##           packages, MUTATION_WORKERS the workers.
 GREMLINS_VERSION ?= v0.5.0
 GREMLINS_BIN     := $(TOOLS_DIR)/gremlins-$(GREMLINS_VERSION)/gremlins
 MUTATION_PKGS    ?= pkg/recipe pkg/config internal/schedule internal/inject internal/lint internal/preview internal/krm
@@ -160,3 +161,4 @@ mutation: $(GREMLINS_BIN)
 	    -o $$n.json ./$$p > $$n.log 2>&1 || { cat $$n.log; exit 1; }; \
 	  grep -E 'LIVED|TIMED OUT|Killed|Efficacy' $$n.log; \
 	done
+	$(MAKE) mutation-chart

@@ -1,7 +1,9 @@
 package krm_test
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -39,6 +41,7 @@ func TestSummaryCounts(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		docs = append(docs, cron(fmt.Sprintf("out-%d", i), "  annotations: {"+config.AnnotationInject+": \"false\"}\n"))
 	}
+	t.Run("text path", func(t *testing.T) { summaryOfBytes(t, docs) })
 	rl := &framework.ResourceList{}
 	for _, d := range docs {
 		n, err := kyaml.Parse(d)
@@ -60,5 +63,31 @@ func TestSummaryCounts(t *testing.T) {
 	want := "argo-metrics-gen: 1 injected, 2 updated, 3 unchanged, 4 skipped"
 	if got := rl.Results[len(rl.Results)-1].Message; got != want {
 		t.Errorf("summary %q, want %q", got, want)
+	}
+}
+
+// summaryOfBytes: the text path (Bytes, the ResourceList as Kustomize writes it) reports the same
+// counts.
+func summaryOfBytes(t *testing.T, docs []string) {
+	var b strings.Builder
+	b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n")
+	for _, d := range docs {
+		for i, line := range strings.SplitAfter(strings.TrimSuffix(d, "\n"), "\n") {
+			if i == 0 {
+				b.WriteString("- " + line)
+			} else {
+				b.WriteString("  " + line)
+			}
+		}
+		b.WriteString("\n")
+	}
+	pieces, ok := krm.Bytes([]byte(b.String()))
+	if !ok {
+		t.Fatalf("Bytes refused a ResourceList in Kustomize's layout:\n%s", b.String())
+	}
+	out := bytes.Join(pieces, nil)
+	want := "argo-metrics-gen: 1 injected, 2 updated, 3 unchanged, 4 skipped"
+	if !bytes.Contains(out, []byte(want)) {
+		t.Errorf("want %q in\n%s", want, out)
 	}
 }
