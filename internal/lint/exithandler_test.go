@@ -2,12 +2,14 @@ package lint_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/lint"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/manifest"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/preview"
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
@@ -123,5 +125,31 @@ spec:
 				t.Fatalf("want one exit-handler warning on line 8 saying %q: %v", tc.why, f)
 			}
 		})
+	}
+}
+
+// TestFindingsOrderAndScheduleV4: findings come sorted by file, then line, whatever the order
+// the resources came in; a CronWorkflow still on spec.schedule gets the Argo v4 warning on that
+// line, one on spec.schedules none.
+func TestFindingsOrderAndScheduleV4(t *testing.T) {
+	cron := func(sched string) string {
+		return "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: j}\nspec:\n  " + sched +
+			"\n  workflowSpec:\n    entrypoint: main\n    templates: [{name: main, container: {image: alpine}}]\n"
+	}
+	b, err := manifest.Read("b.yaml", []byte(cron(`schedule: "0 3 * * *"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := manifest.Read("a.yaml", []byte(cron(`schedules: ["0 3 * * *"]`)+"---\n"+cron(`schedule: "0 4 * * *"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range lint.Run(context.Background(), config.Default(), append(b, a...)) {
+		got = append(got, fmt.Sprintf("%s:%d:%s", f.File, f.Line, f.Rule))
+	}
+	want := "a.yaml:1:coverage a.yaml:10:coverage a.yaml:14:schedule-v4 b.yaml:1:coverage b.yaml:5:schedule-v4"
+	if strings.Join(got, " ") != want {
+		t.Errorf("findings\n %s\nwant\n %s", strings.Join(got, " "), want)
 	}
 }

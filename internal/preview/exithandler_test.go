@@ -68,3 +68,18 @@ func TestExitCodeOnlyWhenAPodRan(t *testing.T) {
 		}
 	}
 }
+
+// TestRealtimeOnlyDuration: the controller keeps a realtime gauge only on {{workflow.duration}}
+// or {{duration}}, and says so for anything else.
+func TestRealtimeOnlyDuration(t *testing.T) {
+	for value, wantErr := range map[string]string{
+		"{{workflow.duration}}": "", "{{duration}}": "",
+		"{{workflow.status}}": "'workflow.status' is not available as a real time metric",
+	} {
+		doc := strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    metrics: {prometheus: [{name: rt, help: h, gauge: {realtime: true, value: \""+value+"\"}}]}\n", 1)
+		ws := run(t, doc, wfv1.WorkflowSucceeded)
+		if got := strings.Join(ws[0].Errors, "\n"); got != wantErr {
+			t.Errorf("%s: errors %q, want %q", value, got, wantErr)
+		}
+	}
+}
