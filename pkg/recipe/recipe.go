@@ -121,10 +121,10 @@ func BuildJob(c *config.Config, j Job) []Metric {
 		failures = *c.Spec.ConsecutiveFailures.Threshold
 	}
 	if *m.CurrentRun.Enabled {
-		// Realtime (test/e2e/README.md, measured on v3.7.18): grows from the run's start (also
-		// while its pods are Pending), freezes at the stored run's duration (whole seconds) when
-		// it ends, restarts with the next run; absent after a controller restart until a run
-		// goes, and lost under metricsTTL on v3.6+.
+		// Realtime (test/e2e/README.md, measured on v3.5.14, v3.6.10, v3.7.18): grows from the
+		// run's start (also while its pods are Pending), freezes at the stored run's duration
+		// (whole seconds) when it ends (v3.6 removes it), restarts with the next run; absent
+		// after a controller restart until a run goes; lost under metricsTTL on v3.6+.
 		out = append(out, Metric{Name: m.CurrentRun.Name, Help: m.CurrentRun.Help, Labels: labels,
 			Gauge: Gauge{Value: DurationValue, Realtime: true}})
 	}
