@@ -28,6 +28,8 @@ func TestMoreDefects(t *testing.T) {
 	}{
 		// A new run, a new uid: one series per run.
 		"uid as a label": {wf(container, "    - {name: m, help: h, labels: [{key: run, value: \"{{workflow.uid}}\"}], gauge: {value: \"1\"}}\n"), wf(container, ok), "per-run-label", 10},
+		// Every variable of a value counts, not only the first.
+		"per-run second variable": {wf(container, "    - {name: m, help: h, labels: [{key: run, value: \"{{workflow.namespace}}-{{workflow.name}}\"}], gauge: {value: \"1\"}}\n"), wf(container, ok), "per-run-label", 10},
 		// Same name and help, other label keys: the controller refuses the second as it refuses another help.
 		"redefinition with other label keys": {
 			wf(container, ok) + "---\n" + wf(container, "    - {name: fine, help: h, labels: [{key: team, value: v}], gauge: {value: \"1\"}}\n"),

@@ -83,3 +83,20 @@ func TestRealtimeOnlyDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeJSONVariables: {{workflow.labels.json}} and {{workflow.parameters.json}} hold the
+// run's labels (the cron controller's among them) and arguments as JSON.
+func TestWholeJSONVariables(t *testing.T) {
+	doc := strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    arguments: {parameters: [{name: rows, value: \"10\"}]}\n"+
+		"    metrics: {prometheus: [{name: j, help: h, labels: [{key: l, value: \"{{workflow.labels.json}}\"}, {key: p, value: \"{{workflow.parameters.json}}\"}], gauge: {value: \"1\"}}]}\n", 1)
+	ws := run(t, doc, wfv1.WorkflowSucceeded)
+	if len(ws[0].Errors) > 0 || len(ws[0].Series) != 1 {
+		t.Fatalf("%q %q", ws[0].Errors, ws[0].Series)
+	}
+	s := ws[0].Series[0]
+	for _, want := range []string{`workflows.argoproj.io/cron-workflow\":\"nightly\"`, `p="[{\"name\":\"rows\",\"value\":\"10\"}]"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("want %s in %s", want, s)
+		}
+	}
+}
