@@ -135,6 +135,9 @@ func (pr *proc) exited() (bool, error) {
 	}
 }
 
+// stopGrace is how long a process gets after SIGTERM before SIGKILL.
+const stopGrace = 10 * time.Second
+
 // stop sends SIGTERM to the process group, then SIGKILL after grace.
 func (pr *proc) stop(grace time.Duration) error {
 	if done, _ := pr.exited(); done {
@@ -394,7 +397,7 @@ func (p *Plane) startController() error {
 // RestartController stops the controller (SIGTERM, as a rollout does), sets its metricsConfig
 // to the plane's plus extra, and starts a new one: in-memory metrics start empty.
 func (p *Plane) RestartController(extra string) error {
-	if err := p.ctrl.stop(10 * time.Second); err != nil {
+	if err := p.ctrl.stop(stopGrace); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -511,7 +514,7 @@ func (p *Plane) Stop(showLogs bool) error {
 		var errs []error
 		for i := len(p.procs) - 1; i >= 0; i-- {
 			pr := p.procs[i]
-			if err := pr.stop(10 * time.Second); err != nil {
+			if err := pr.stop(stopGrace); err != nil {
 				errs = append(errs, err)
 			}
 		}
