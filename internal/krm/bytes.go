@@ -84,17 +84,7 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 			out[l.dash] = '-' // a new text; the input's own dash comes back in the deferred loop
 		}
 		pieces = append(pieces, out)
-		for _, rep := range infos[i].reports {
-			counts[rep.Action]++
-			if rep.Action == inject.Unchanged {
-				continue
-			}
-			msg := fmt.Sprintf("%s: %s", rep.Resource(), rep.Action)
-			if rep.Reason != "" {
-				msg += " (" + rep.Reason + ")"
-			}
-			res = append(res, &framework.Result{Message: msg, Severity: framework.Info, ResourceRef: infos[i].ref, File: infos[i].file})
-		}
+		res = appendReports(res, counts, infos[i].reports, infos[i].ref, infos[i].file)
 	}
 	last := l.tail
 	if len(last) == 0 {
@@ -104,9 +94,7 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 	if len(last) > 0 && last[len(last)-1] != '\n' {
 		pieces = append(pieces, []byte("\n"))
 	}
-	res = append(res, &framework.Result{Severity: framework.Info, Message: fmt.Sprintf(
-		"argo-metrics-gen: %d injected, %d updated, %d unchanged, %d skipped",
-		counts[inject.Injected], counts[inject.Updated], counts[inject.Unchanged], counts[inject.Skipped])})
+	res = append(res, summary(counts))
 	text, err := resultsText(res)
 	if err != nil {
 		return nil, false

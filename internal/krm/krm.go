@@ -44,33 +44,40 @@ func process(rl *framework.ResourceList) error {
 	counts := map[inject.Action]int{}
 	for i, p := range plans {
 		p.Apply()
-		for _, rep := range p.Reports {
-			counts[rep.Action]++
-			if rep.Action == inject.Unchanged {
-				continue
-			}
-			msg := fmt.Sprintf("%s: %s", rep.Resource(), rep.Action)
-			if rep.Reason != "" {
-				msg += " (" + rep.Reason + ")"
-			}
-			sev := framework.Info
-			if rep.Warn {
-				sev = framework.Warning
-			}
-			rl.Results = append(rl.Results, &framework.Result{
-				Message:     msg,
-				Severity:    sev,
-				ResourceRef: resourceRef(rl.Items[i]),
-				File:        fileRef(rl.Items[i]),
-			})
-		}
+		rl.Results = appendReports(rl.Results, counts, p.Reports, resourceRef(rl.Items[i]), fileRef(rl.Items[i]))
 	}
-	// Always report, so the results are this run's: kyaml passes the input's results through
-	// when a function adds none.
-	rl.Results = append(rl.Results, &framework.Result{Severity: framework.Info, Message: fmt.Sprintf(
-		"argo-metrics-gen: %d injected, %d updated, %d unchanged, %d skipped",
-		counts[inject.Injected], counts[inject.Updated], counts[inject.Unchanged], counts[inject.Skipped])})
+	rl.Results = append(rl.Results, summary(counts))
 	return nil
+}
+
+// appendReports counts each report and adds a result for each one that is not Unchanged; both
+// the framework path and the byte path report through it, so their results agree.
+func appendReports(res framework.Results, counts map[inject.Action]int, reps []inject.Report,
+	ref *kyaml.ResourceIdentifier, file *framework.File) framework.Results {
+	for _, rep := range reps {
+		counts[rep.Action]++
+		if rep.Action == inject.Unchanged {
+			continue
+		}
+		msg := fmt.Sprintf("%s: %s", rep.Resource(), rep.Action)
+		if rep.Reason != "" {
+			msg += " (" + rep.Reason + ")"
+		}
+		sev := framework.Info
+		if rep.Warn {
+			sev = framework.Warning
+		}
+		res = append(res, &framework.Result{Message: msg, Severity: sev, ResourceRef: ref, File: file})
+	}
+	return res
+}
+
+// summary is the run's closing result. It is always there, so the results are this run's:
+// kyaml passes the input's results through when a function adds none.
+func summary(counts map[inject.Action]int) *framework.Result {
+	return &framework.Result{Severity: framework.Info, Message: fmt.Sprintf(
+		"argo-metrics-gen: %d injected, %d updated, %d unchanged, %d skipped",
+		counts[inject.Injected], counts[inject.Updated], counts[inject.Unchanged], counts[inject.Skipped])}
 }
 
 // report turns an error into an error-severity result; returning it makes the function exit
