@@ -95,20 +95,14 @@ func maxInterval(s Spec) (scanned, error) {
 			sameZone = false
 		}
 	}
+	walk := func(end time.Time) scanned { return scan(parsed, loc, end) }
 	if !sameZone {
 		// Schedules in different zones share no calendar day: walk them run by run.
-		r := scanRuns(parsed, Anchor, Anchor.Add(window))
-		if r.fires < 2 {
-			r = scanRuns(parsed, Anchor, Anchor.Add(longWindow))
-		}
-		if r.fires < 2 {
-			return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
-		}
-		return r, nil
+		walk = func(end time.Time) scanned { return scanRuns(parsed, Anchor, end) }
 	}
-	r := scan(parsed, loc, Anchor.Add(window))
+	r := walk(Anchor.Add(window))
 	if r.fires < 2 {
-		r = scan(parsed, loc, Anchor.Add(longWindow))
+		r = walk(Anchor.Add(longWindow))
 	}
 	if r.fires < 2 {
 		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
