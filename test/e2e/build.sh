@@ -11,6 +11,7 @@
 # @latest and version listing for some modules). A finished binary is reused as long as its
 # directory holds the .ok stamp, so warm runs cost nothing. Prints the binary's path.
 set -euo pipefail
+tools=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
 
 component=${1:?usage: build.sh apiserver|controller VERSION}
 version=${2:?usage: build.sh apiserver|controller VERSION}
@@ -96,12 +97,7 @@ controller)
     echo "require $mod $version"
     # Argo's own module-level replaces (e.g. tablewriter => v0.0.5 on v3.7) apply only in its
     # own module: carry them over, except local-path ones.
-    awk '
-      /^replace \(/ {blk=1; next}
-      blk && /^\)/ {blk=0; next}
-      blk {print "replace " $0; next}
-      /^replace / {print}
-    ' "$amod" | grep -v '=> *\.' | sed 's/^replace[[:space:]]*/replace /' || true
+    "$tools/go-replaces.sh" "$amod"
   } >"$dir/src/go.mod"
   cat >"$dir/src/tools.go" <<EOF
 //go:build tools

@@ -9,6 +9,7 @@
 # test/e2e/build.sh builds the controller. A finished binary is reused while its directory holds
 # the .ok stamp, so warm runs cost nothing.
 set -euo pipefail
+tools=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 version=${1:?usage: promtool.sh VERSION (e.g. v0.305.0)}
 cache=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/argo-metrics-gen-tools}
@@ -37,12 +38,7 @@ pmod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' <<<"$info")
   grep -m1 '^go ' "$pmod"
   echo
   echo "require $mod $version"
-  awk '
-    /^replace \(/ {blk=1; next}
-    blk && /^\)/ {blk=0; next}
-    blk {print "replace " $0; next}
-    /^replace / {print}
-  ' "$pmod" | grep -v '=> *\.' | sed 's/^replace[[:space:]]*/replace /' || true
+  "$tools/go-replaces.sh" "$pmod"
 } >"$dir/src/go.mod"
 cat >"$dir/src/tools.go" <<EOT
 //go:build tools
