@@ -1,13 +1,12 @@
 package inject_test
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/argocorpus"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
@@ -50,16 +49,12 @@ func TestKindlessArgoObjectWarns(t *testing.T) {
 // changed document is spliced, never re-encoded: the re-encode fallback may restyle lines that
 // are not ours. The count is what -v prints.
 func TestNoFallback(t *testing.T) {
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/argoproj/argo-workflows/v3@v3.7.18").Output()
+	examples, err := argocorpus.Examples()
 	if err != nil {
-		t.Fatalf("go mod download: %v", err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil {
 		t.Fatal(err)
 	}
 	corpora := map[string][]string{}
-	corpora["argo examples"], _ = filepath.Glob(filepath.Join(mod.Dir, "examples", "*.yaml"))
+	corpora["argo examples"] = examples
 	corpora["argo examples, every kind"] = corpora["argo examples"]
 	every, err := config.Parse([]byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nspec: {kinds: [CronWorkflow, Workflow, WorkflowTemplate, ClusterWorkflowTemplate]}\n"))
 	if err != nil {

@@ -2,13 +2,12 @@ package lint_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/argocorpus"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/argolint"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/lint"
@@ -157,15 +156,10 @@ spec:
 // TestArgoExamples: every example workflow of the Argo repository lints without errors once
 // injected, linted together so templateRefs resolve as `argo lint` resolves them across files.
 func TestArgoExamples(t *testing.T) {
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/argoproj/argo-workflows/v3@v3.7.18").Output()
+	files, err := argocorpus.Examples()
 	if err != nil {
-		t.Fatalf("go mod download: %v", err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(mod.Dir, "examples", "*.yaml"))
 	if len(files) < 150 {
 		t.Fatalf("found %d examples", len(files))
 	}
