@@ -4,7 +4,9 @@
 // Schedules are parsed exactly as Argo's cron controller does: github.com/robfig/cron/v3's
 // standard parser on "CRON_TZ=<timezone> <schedule>". The scan covers a fixed year (so the
 // result is a pure function of the spec: Argo CD diffs it) long enough to include weekends,
-// month ends and both DST transitions; sparser schedules (a yearly job, 29 February) extend it.
+// month ends and both DST transitions. A schedule whose runs are more than a week apart depends
+// on the calendar year (a leap day lengthens a yearly job's gap, weekdays fall on other dates),
+// so it is scanned over the 28 years after which the calendar repeats.
 package schedule
 
 import (
@@ -21,9 +23,11 @@ import (
 var Anchor = time.Date(2025, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 const (
-	window     = 366 * 24 * time.Hour
-	longWindow = 8 * 366 * 24 * time.Hour // two leap days apart: 29 February fires twice
-	maxFires   = 1 << 20                  // a once-a-minute schedule fires 527,040 times a year
+	window = 366 * 24 * time.Hour
+	// longWindow is the Gregorian calendar's cycle of weekdays and leap years (1901 to 2099).
+	longWindow = 28 * 366 * 24 * time.Hour
+	week       = 7 * 24 * time.Hour
+	maxFires   = 1 << 20 // a once-a-minute schedule fires 527,040 times a year
 )
 
 // Spec is what the analysis needs from a CronWorkflow.
@@ -101,11 +105,11 @@ func maxInterval(s Spec) (scanned, error) {
 		walk = func(end time.Time) scanned { return scanRuns(parsed, Anchor, end) }
 	}
 	r := walk(Anchor.Add(window))
-	if r.fires < 2 {
+	if r.fires < 2 || r.gap > week {
 		r = walk(Anchor.Add(longWindow))
 	}
 	if r.fires < 2 {
-		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
+		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in 28 years", s.Schedules)
 	}
 	return r, nil
 }
