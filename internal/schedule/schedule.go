@@ -240,11 +240,9 @@ func (d *dayScan) visit(day, next time.Time) {
 		return
 	}
 	d.add(day.Add(r.first))
-	if r.maxGap > d.gap {
-		d.gap = r.maxGap
-	}
-	if r.count > 1 && (d.minGap == 0 || r.minGap < d.minGap) {
-		d.minGap = r.minGap
+	d.gap = max(d.gap, r.maxGap)
+	if r.count > 1 {
+		d.minGap = shortest(d.minGap, r.minGap)
 	}
 	d.fires += r.count - 1
 	d.prev = day.Add(r.last)
@@ -259,9 +257,7 @@ func (d *dayScan) add(t time.Time) {
 	}
 	if d.fires > 0 {
 		d.gap = max(d.gap, t.Sub(d.prev))
-		if d.minGap == 0 || t.Sub(d.prev) < d.minGap {
-			d.minGap = t.Sub(d.prev)
-		}
+		d.minGap = shortest(d.minGap, t.Sub(d.prev))
 	}
 	d.prev = t
 	d.fires++
@@ -293,15 +289,15 @@ func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
 	}
 	var r dayRuns
 	var prev time.Duration
-	for h := 0; h < 24; h++ {
+	for h := range 24 {
 		if hours&(1<<h) == 0 {
 			continue
 		}
-		for m := 0; m < 60; m++ {
+		for m := range 60 {
 			if minutes&(1<<m) == 0 {
 				continue
 			}
-			for sec := 0; sec < 60; sec++ {
+			for sec := range 60 {
 				if seconds&(1<<sec) == 0 || !anyFires(specs, set, h, m, sec) {
 					continue
 				}
@@ -310,9 +306,7 @@ func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
 					r.first = t
 				} else {
 					r.maxGap = max(r.maxGap, t-prev)
-					if r.count == 1 || t-prev < r.minGap {
-						r.minGap = t - prev
-					}
+					r.minGap = shortest(r.minGap, t-prev)
 				}
 				prev, r.last = t, t
 				r.count++
@@ -366,9 +360,7 @@ func scanRuns(schedules []cron.Schedule, start, end time.Time) scanned {
 		}
 		if r.fires > 0 {
 			r.gap = max(r.gap, t.Sub(prev))
-			if r.minGap == 0 || t.Sub(prev) < r.minGap {
-				r.minGap = t.Sub(prev)
-			}
+			r.minGap = shortest(r.minGap, t.Sub(prev))
 		}
 		prev = t
 		r.fires++
@@ -382,6 +374,15 @@ func scanRuns(schedules []cron.Schedule, start, end time.Time) scanned {
 		}
 	}
 	return r
+}
+
+// shortest is min for a shortest gap so far, which is 0 before there is one. Runs are
+// distinct instants, so a gap is never 0.
+func shortest(sofar, gap time.Duration) time.Duration {
+	if sofar == 0 {
+		return gap
+	}
+	return min(sofar, gap)
 }
 
 func earliest(ts []time.Time) int {
