@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
 // verify proves that spliced text reads back as the edited tree, without re-parsing every
@@ -64,6 +66,7 @@ type window struct {
 	next       int // 0: the window ends m
 	text       []byte
 	pre        *window // holds exactly its key's entry
+	probeOnly  string  // the window is the probe of this appended key, blank and comment lines
 }
 
 // positionsByWindows proves the positions by parsing each edit's window on its own. It is as
@@ -117,10 +120,14 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 			return false
 		}
 	}
+	if w.probeOnly != "" {
+		// "key: ~" as written by spliceFor, the key one token (FuzzScalarText): no parse needed.
+		return j-i == 2 && w.m.Content[i].Value == w.probeOnly && inserted[w.m.Content[i+1]]
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(w.text))
 	var got, extra yaml.Node
 	if dec.Decode(&got) != nil || !errors.Is(dec.Decode(&extra), io.EOF) || len(got.Content) != 1 {
-		return false
+		return false // one document: text after the root would start another
 	}
 	root := got.Content[0]
 	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || len(root.Content) != j-i || root.Content[0].Column != w.col+1 {
@@ -203,6 +210,16 @@ func (s *source) window(e edit, sps []splice) (window, bool) {
 	w.text = b.Bytes()
 	if w.end < len(s.src) && !bytes.HasSuffix(w.text, []byte("\n")) {
 		return window{}, false // the window must hand the next line over at its start
+	}
+	if w.key == nil {
+		probe := strings.Repeat(" ", w.col) + scalarText(recipe.Scalar(e.key)) + ": ~" + s.eol
+		rest, ok := bytes.CutPrefix(bytes.TrimLeft(w.text, "\r\n"), []byte(probe))
+		for _, line := range bytes.SplitAfter(rest, []byte("\n")) {
+			ok = ok && (isBlank(line) || isComment(line))
+		}
+		if ok {
+			w.probeOnly = e.key
+		}
 	}
 	return w, true
 }
