@@ -129,6 +129,17 @@ spec:
     name: job
     static: {team: platform, tier: "on", env: "0"}
 `,
+	// Every run-state option, with its per-job values as template arguments.
+	"run-state": `apiVersion: argo-metrics-gen.io/v1alpha1
+kind: ArgoMetricsConfig
+metadata: {name: run-state}
+spec:
+  metrics:
+    currentRun: {enabled: true}
+    consecutiveFailures: {enabled: true}
+  runTime: {factor: 1.5}
+  consecutiveFailures: {threshold: 2}
+`,
 }
 
 // TestNamedTemplateIsInjectOutput generates the template for a configuration, renders a
@@ -166,6 +177,16 @@ func TestNamedTemplateIsInjectOutput(t *testing.T) {
 				args := `"name" "` + j.name + `"`
 				if helmtpl.BuildRecipe(cfg).StalenessThreshold {
 					args += ` "stalenessThresholdSeconds" ` + j.threshold
+				}
+				if _, ok := helmtpl.BuildRecipe(cfg).Metrics["runTimeLimit"]; ok {
+					// At most the daily schedule's gap (inject checks the annotation against it).
+					args += ` "runTimeLimitSeconds" 3600`
+					if j.name == "nightly-report" {
+						args += ` "runTimeFactor" 2.5 "failureThreshold" 5`
+					}
+					if j.name == "on" {
+						args += ` "runTimeFactor" 4`
+					}
 				}
 				if j.labels != "" {
 					k, v, _ := strings.Cut(j.labels, ": ")
