@@ -311,12 +311,12 @@ var runStateOnly = map[string]any{"alerts": map[string]any{
 	"lastRunFailed": map[string]any{"enabled": false}, "notSucceeded": map[string]any{"enabled": false},
 	"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false}}}
 
-// tenMinuteRuns returns successful 600.4-second runs of a job starting at each minute (run time
-// factor 3: its limit is 3 × 600.4 = 1801.2 s, or limit when lower).
+// tenMinuteRuns returns successful 600.5-second runs of a job starting at each minute (run time
+// factor 3: its limit is 3 × 600.5 = 1801.5 s, or limit when lower).
 func tenMinuteRuns(ns, job string, limit float64, starts ...int) []run {
 	var out []run
 	for _, s := range starts {
-		out = append(out, run{start: s, at: s + 10, ns: ns, job: job, duration: 600.4, limit: limit})
+		out = append(out, run{start: s, at: s + 10, ns: ns, job: job, duration: 600.5, limit: limit})
 	}
 	return out
 }
@@ -337,7 +337,7 @@ var runStateScenarios = []ruleScenario{
 		values:   runStateOnly,
 		pods:     []pod{leader("ctrl-a", 0, 400)},
 		runs: concatRuns(
-			// 3 × 600.4 = 1801.2 s: 1800 at minute 280 is not above it, 1860 at 281 is. It ends
+			// 3 × 600.5 = 1801.5 s: 1800 at minute 280 is not above it, 1860 at 281 is. It ends
 			// at 300 (3000.4 s; the gauge stays at 3000): resolved.
 			tenMinuteRuns("data", "nightly", 0, 10, 70, 130, 190),
 			[]run{{start: 250, at: 300, ns: "data", job: "nightly", duration: 3000.4}},
@@ -375,7 +375,7 @@ var runStateScenarios = []ruleScenario{
 		runs: concatRuns(
 			// 600 s at minute 110 is not above 600.
 			[]run{{start: 100, at: 10000, ns: "data", job: "new"}},
-			// Its own limit (1801.2 s) applies, not the first-run one: from 221, not 201.
+			// Its own limit (1801.5 s) applies, not the first-run one: from 221, not 201.
 			tenMinuteRuns("data", "nightly", 0, 10, 70, 130),
 			[]run{{start: 190, at: 10000, ns: "data", job: "nightly"}},
 		),
