@@ -35,7 +35,7 @@ var (
 )
 
 // promtool returns $PROMTOOL (set by `make test`), else builds it once with the cached
-// throw-away-module build of test/tools/promtool.sh.
+// throw-away-module build of test/tools/prometheus.sh.
 func promtool(t *testing.T) string {
 	t.Helper()
 	promtoolOnce.Do(func() {
@@ -43,7 +43,7 @@ func promtool(t *testing.T) string {
 			promtoolPath = p
 			return
 		}
-		out, err := exec.Command(filepath.Join("..", "..", "test", "tools", "promtool.sh"), promtoolVersion).Output()
+		out, err := exec.Command(filepath.Join("..", "..", "test", "tools", "prometheus.sh"), "promtool", promtoolVersion).Output()
 		if err != nil {
 			if ee, ok := err.(*exec.ExitError); ok {
 				err = fmt.Errorf("%v: %s", err, ee.Stderr)

@@ -100,3 +100,42 @@ func TestWholeJSONVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestFailuresVariable: {{workflow.failures}} lists the failed nodes as the controller does:
+// nothing for a success, the entry node (finished at creation plus the run's duration) for a
+// failed run, and the "<workflow>.onExit" node when the handler failed.
+func TestFailuresVariable(t *testing.T) {
+	doc := strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    onExit: run\n"+
+		"    metrics: {prometheus: [{name: f, help: h, labels: [{key: failures, value: \"{{workflow.failures}}\"}], gauge: {value: \"1\"}}]}\n", 1)
+	rs, err := manifest.Read("in.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished := `"finishedAt":"2025-06-01T03:01:30Z"` // DefaultCreated + 90 s
+	for name, tc := range map[string]struct {
+		opts       preview.Options
+		want, none []string
+	}{
+		"success":        {preview.Options{Status: wfv1.WorkflowSucceeded}, []string{`null`}, []string{`displayName`}},
+		"failed run":     {preview.Options{Status: wfv1.WorkflowFailed}, []string{finished, `"phase":"Failed"`, `"templateName":"main"`}, []string{`.onExit`}},
+		"error":          {preview.Options{Status: wfv1.WorkflowError}, []string{finished, `"phase":"Error"`}, []string{`.onExit`}},
+		"failed handler": {preview.Options{Status: wfv1.WorkflowSucceeded, ExitHandlerFailed: true}, []string{finished, `"displayName":"nightly-1748746800.onExit"`}, []string{`"templateName":"main"`}},
+	} {
+		tc.opts.Duration, tc.opts.Created = 90, preview.DefaultCreated
+		ws, err := preview.Run(context.Background(), rs, tc.opts)
+		if err != nil || len(ws) != 1 || len(ws[0].Errors) > 0 || len(ws[0].Series) != 1 {
+			t.Fatalf("%s: %v %+v", name, err, ws)
+		}
+		s := strings.ReplaceAll(ws[0].Series[0], `\`, "") // the JSON, quoted as a label value
+		for _, w := range tc.want {
+			if !strings.Contains(s, w) {
+				t.Errorf("%s: want %s in %s", name, w, s)
+			}
+		}
+		for _, w := range tc.none {
+			if strings.Contains(s, w) {
+				t.Errorf("%s: %s must not be in %s", name, w, s)
+			}
+		}
+	}
+}

@@ -64,3 +64,29 @@ func TestNoTimezoneIsTheControllersZone(t *testing.T) {
 		t.Errorf("longest gap %s, want 24h (47h would be New York's)", gap)
 	}
 }
+
+// TestGapOverTheYears: a job whose runs are weeks apart waits longer in some years than in
+// others, and its threshold must cover the longest wait, not the one of the scan's first year.
+func TestGapOverTheYears(t *testing.T) {
+	for name, tc := range map[string]struct {
+		spec schedule.Spec
+		want time.Duration
+	}{
+		"yearly: 2028 is a leap year":          {schedule.Spec{Schedules: []string{"0 0 1 1 *"}}, 366 * d},
+		"the 30th: 30 January to 30 March":     {schedule.Spec{Schedules: []string{"0 0 30 * *"}}, 60 * d},
+		"1 January and 1 December":             {schedule.Spec{Schedules: []string{"0 0 1 1,12 *"}}, 335 * d},
+		"Mondays in February: 22nd to 7th":     {schedule.Spec{Schedules: []string{"0 0 * 2 1"}}, 350 * d},
+		"Mondays in February, two zones":       {schedule.Spec{Schedules: []string{"0 0 * 2 1", "CRON_TZ=Asia/Tokyo 0 9 * 2 1"}}, 350 * d},
+		"weekly: the same every year, Chicago": {schedule.Spec{Schedules: []string{"0 9 * * 1"}, Timezone: "America/Chicago"}, 7*d + h},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := schedule.MaxInterval(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -63,3 +63,30 @@ func TestDayWalkMatchesRunWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseSchedulesOverTheCenturies checks, for random schedules whose runs are weeks apart,
+// the longest gap against the cron library's Next walked over 56 years (two calendar cycles).
+func TestSparseSchedulesOverTheCenturies(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	zones := []string{"UTC", "America/New_York", "Australia/Sydney"}
+	for i := 0; i < 40; i++ {
+		months := []string{fmt.Sprint(1 + rng.Intn(12)), fmt.Sprintf("%d,%d", 1+rng.Intn(6), 7+rng.Intn(6)), "*"}[rng.Intn(3)]
+		dom, dow := fmt.Sprint(1+rng.Intn(31)), "*"
+		if rng.Intn(2) == 0 {
+			dom, dow = "*", fmt.Sprint(rng.Intn(7))
+		}
+		text := fmt.Sprintf("%d %d %s %s %s", rng.Intn(60), rng.Intn(24), dom, months, dow)
+		zone := zones[rng.Intn(len(zones))]
+		got, err := maxInterval(Spec{Schedules: []string{text}, Timezone: zone})
+		if err != nil {
+			continue // never fires (31 February)
+		}
+		p, err := Parse(text, zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := scanRuns([]cron.Schedule{p}, Anchor, Anchor.Add(2*longWindow)); got.gap != want.gap {
+			t.Errorf("%s in %s: longest gap %s, over 56 years %s", text, zone, got.gap, want.gap)
+		}
+	}
+}

@@ -4,7 +4,9 @@
 // Schedules are parsed exactly as Argo's cron controller does: github.com/robfig/cron/v3's
 // standard parser on "CRON_TZ=<timezone> <schedule>". The scan covers a fixed year (so the
 // result is a pure function of the spec: Argo CD diffs it) long enough to include weekends,
-// month ends and both DST transitions; sparser schedules (a yearly job, 29 February) extend it.
+// month ends and both DST transitions. A schedule whose runs are more than a week apart depends
+// on the calendar year (a leap day lengthens a yearly job's gap, weekdays fall on other dates),
+// so it is scanned over the 28 years after which the calendar repeats.
 package schedule
 
 import (
@@ -21,9 +23,11 @@ import (
 var Anchor = time.Date(2025, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 const (
-	window     = 366 * 24 * time.Hour
-	longWindow = 8 * 366 * 24 * time.Hour // two leap days apart: 29 February fires twice
-	maxFires   = 1 << 20                  // a once-a-minute schedule fires 527,040 times a year
+	window = 366 * 24 * time.Hour
+	// longWindow is the Gregorian calendar's cycle of weekdays and leap years (1901 to 2099).
+	longWindow = 28 * 366 * 24 * time.Hour
+	week       = 7 * 24 * time.Hour
+	maxFires   = 1 << 20 // a once-a-minute schedule fires 527,040 times a year
 )
 
 // Spec is what the analysis needs from a CronWorkflow.
@@ -101,11 +105,11 @@ func maxInterval(s Spec) (scanned, error) {
 		walk = func(end time.Time) scanned { return scanRuns(parsed, Anchor, end) }
 	}
 	r := walk(Anchor.Add(window))
-	if r.fires < 2 {
+	if r.fires < 2 || r.gap > week {
 		r = walk(Anchor.Add(longWindow))
 	}
 	if r.fires < 2 {
-		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in eight years", s.Schedules)
+		return scanned{}, fmt.Errorf("schedules %q fire fewer than twice in 28 years", s.Schedules)
 	}
 	return r, nil
 }
@@ -236,11 +240,9 @@ func (d *dayScan) visit(day, next time.Time) {
 		return
 	}
 	d.add(day.Add(r.first))
-	if r.maxGap > d.gap {
-		d.gap = r.maxGap
-	}
-	if r.count > 1 && (d.minGap == 0 || r.minGap < d.minGap) {
-		d.minGap = r.minGap
+	d.gap = max(d.gap, r.maxGap)
+	if r.count > 1 {
+		d.minGap = shortest(d.minGap, r.minGap)
 	}
 	d.fires += r.count - 1
 	d.prev = day.Add(r.last)
@@ -255,9 +257,7 @@ func (d *dayScan) add(t time.Time) {
 	}
 	if d.fires > 0 {
 		d.gap = max(d.gap, t.Sub(d.prev))
-		if d.minGap == 0 || t.Sub(d.prev) < d.minGap {
-			d.minGap = t.Sub(d.prev)
-		}
+		d.minGap = shortest(d.minGap, t.Sub(d.prev))
 	}
 	d.prev = t
 	d.fires++
@@ -289,15 +289,15 @@ func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
 	}
 	var r dayRuns
 	var prev time.Duration
-	for h := 0; h < 24; h++ {
+	for h := range 24 {
 		if hours&(1<<h) == 0 {
 			continue
 		}
-		for m := 0; m < 60; m++ {
+		for m := range 60 {
 			if minutes&(1<<m) == 0 {
 				continue
 			}
-			for sec := 0; sec < 60; sec++ {
+			for sec := range 60 {
 				if seconds&(1<<sec) == 0 || !anyFires(specs, set, h, m, sec) {
 					continue
 				}
@@ -306,9 +306,7 @@ func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
 					r.first = t
 				} else {
 					r.maxGap = max(r.maxGap, t-prev)
-					if r.count == 1 || t-prev < r.minGap {
-						r.minGap = t - prev
-					}
+					r.minGap = shortest(r.minGap, t-prev)
 				}
 				prev, r.last = t, t
 				r.count++
@@ -362,9 +360,7 @@ func scanRuns(schedules []cron.Schedule, start, end time.Time) scanned {
 		}
 		if r.fires > 0 {
 			r.gap = max(r.gap, t.Sub(prev))
-			if r.minGap == 0 || t.Sub(prev) < r.minGap {
-				r.minGap = t.Sub(prev)
-			}
+			r.minGap = shortest(r.minGap, t.Sub(prev))
 		}
 		prev = t
 		r.fires++
@@ -378,6 +374,15 @@ func scanRuns(schedules []cron.Schedule, start, end time.Time) scanned {
 		}
 	}
 	return r
+}
+
+// shortest is min for a shortest gap so far, which is 0 before there is one. Runs are
+// distinct instants, so a gap is never 0.
+func shortest(sofar, gap time.Duration) time.Duration {
+	if sofar == 0 {
+		return gap
+	}
+	return min(sofar, gap)
 }
 
 func earliest(ts []time.Time) int {

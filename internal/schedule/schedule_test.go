@@ -41,7 +41,7 @@ func TestMaxInterval(t *testing.T) {
 		// Only months with 31 days: 31 March to 31 May.
 		"month end 31st": {schedule.Spec{Schedules: []string{"0 0 31 * *"}}, 61 * d},
 		"last days":      {schedule.Spec{Schedules: []string{"0 0 28-31 * *"}}, 28 * d},
-		// 29 February: the scan extends to eight years; 2028 to 2032.
+		// 29 February: the scan extends to 28 years; 2028 to 2032.
 		"leap day":        {schedule.Spec{Schedules: []string{"0 0 29 2 *"}}, (4*365 + 1) * d},
 		"descriptor":      {schedule.Spec{Schedules: []string{"@daily"}}, d},
 		"every":           {schedule.Spec{Schedules: []string{"@every 90m"}}, 90 * time.Minute},
@@ -55,6 +55,8 @@ func TestMaxInterval(t *testing.T) {
 		"own zone, hourly":   {schedule.Spec{Schedules: []string{"CRON_TZ=Europe/London @hourly"}}, h},
 		// Two zones: 06:00 Tokyo is 21:00 UTC the day before, 22:00 UTC is 07:00 Tokyo.
 		"mixed zones": {schedule.Spec{Schedules: []string{"CRON_TZ=Asia/Tokyo 0 6 * * *", "0 22 * * *"}}, 23 * h},
+		// 06:00 Tokyo is 21:00 UTC: 15 h to 12:00 UTC. Read in one zone, they would be 18 h apart.
+		"mixed zones, midday": {schedule.Spec{Schedules: []string{"CRON_TZ=Asia/Tokyo 0 6 * * *", "0 12 * * *"}}, 15 * h},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := schedule.MaxInterval(tc.spec)
@@ -110,6 +112,7 @@ func TestMinInterval(t *testing.T) {
 		"fall back, New York": {schedule.Spec{Schedules: []string{"30 1 * * *"}, Timezone: "America/New_York"}, h},
 		// Irregular: the shortest gap, not the usual one.
 		"9 and 10 on weekdays": {schedule.Spec{Schedules: []string{"0 9,10 * * 1-5"}}, h},
+		"mixed zones, midday":  {schedule.Spec{Schedules: []string{"CRON_TZ=Asia/Tokyo 0 6 * * *", "0 12 * * *"}}, 9 * h},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := schedule.MinInterval(tc.spec)

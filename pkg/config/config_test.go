@@ -22,16 +22,29 @@ var cases = map[string]struct {
 	wantErr  string // substring of the loader's error; empty means valid
 	semantic bool
 }{
-	"empty spec":                     {doc: header},
-	"null spec":                      {doc: header + "spec:\n"},
-	"full":                           {doc: header + "spec:\n  metrics:\n    exitCode: {name: job_failed, help: failed}\n    duration: {enabled: false}\n    lastSuccess: {name: ok_ts}\n  labels:\n    namespace: job_namespace\n    name: job\n    static: {team: data}\n  kinds: [CronWorkflow, WorkflowTemplate]\n  selector:\n    namespaces: [a, b]\n    labelSelector: \"team=data,tier!=dev\"\n  takeOver: true\n"},
-	"unknown top field":              {doc: header + "specs: {}\n", wantErr: `5: specs: unknown field (known fields: apiVersion, kind, metadata, spec)`},
-	"unknown nested":                 {doc: header + "spec:\n  metrics:\n    exitcode: {}\n", wantErr: "7: spec.metrics.exitcode: unknown field (known fields: consecutiveFailures, currentRun, duration, exitCode, failureThreshold, lastSuccess, runTimeFactor, runTimeLimit, stalenessThreshold)"},
-	"wrong type bool":                {doc: header + "spec:\n  takeOver: \"yes\"\n", wantErr: `6: spec.takeOver: expected true or false, got str "yes"`},
-	"wrong type list":                {doc: header + "spec:\n  kinds: CronWorkflow\n", wantErr: `6: spec.kinds: expected a list, got str "CronWorkflow"`},
-	"wrong type map":                 {doc: header + "spec:\n  labels: [a]\n", wantErr: "6: spec.labels: expected a mapping, got a list"},
-	"wrong apiVersion":               {doc: strings.Replace(header, "v1alpha1", "v1", 1), wantErr: `1: apiVersion: must be "argo-metrics-gen.io/v1alpha1"`},
-	"wrong kind":                     {doc: strings.Replace(header, "ArgoMetricsConfig", "Other", 1), wantErr: `kind: must be "ArgoMetricsConfig"`},
+	"empty spec":        {doc: header},
+	"null spec":         {doc: header + "spec:\n"},
+	"full":              {doc: header + "spec:\n  metrics:\n    exitCode: {name: job_failed, help: failed}\n    duration: {enabled: false}\n    lastSuccess: {name: ok_ts}\n  labels:\n    namespace: job_namespace\n    name: job\n    static: {team: data}\n  kinds: [CronWorkflow, WorkflowTemplate]\n  selector:\n    namespaces: [a, b]\n    labelSelector: \"team=data,tier!=dev\"\n  takeOver: true\n"},
+	"unknown top field": {doc: header + "specs: {}\n", wantErr: `5: specs: unknown field (known fields: apiVersion, kind, metadata, spec)`},
+	"unknown nested":    {doc: header + "spec:\n  metrics:\n    exitcode: {}\n", wantErr: "7: spec.metrics.exitcode: unknown field (known fields: consecutiveFailures, currentRun, duration, exitCode, failureThreshold, lastSuccess, runTimeFactor, runTimeLimit, stalenessThreshold)"},
+	"wrong type bool":   {doc: header + "spec:\n  takeOver: \"yes\"\n", wantErr: `6: spec.takeOver: expected true or false, got str "yes"`},
+	"wrong type list":   {doc: header + "spec:\n  kinds: CronWorkflow\n", wantErr: `6: spec.kinds: expected a list, got str "CronWorkflow"`},
+	"wrong type map":    {doc: header + "spec:\n  labels: [a]\n", wantErr: "6: spec.labels: expected a mapping, got a list"},
+	"wrong apiVersion":  {doc: strings.Replace(header, "v1alpha1", "v1", 1), wantErr: `1: apiVersion: must be "argo-metrics-gen.io/v1alpha1"`},
+	"wrong kind":        {doc: strings.Replace(header, "ArgoMetricsConfig", "Other", 1), wantErr: `2: kind: must be "ArgoMetricsConfig", got "Other"`},
+	"no kind":           {doc: strings.Replace(header, "kind: ArgoMetricsConfig\n", "", 1), wantErr: `1: kind: must be "ArgoMetricsConfig", got ""`},
+	// In a block list the error names the item's own line, not the list's.
+	"unknown kind, block list":   {doc: header + "spec:\n  kinds:\n    - CronJob\n    - CronWorkflow\n", wantErr: `7: spec.kinds[0]: "CronJob" is not one of`},
+	"duplicate kind, block list": {doc: header + "spec:\n  kinds:\n    - CronWorkflow\n    - Workflow\n    - CronWorkflow\n", wantErr: `9: spec.kinds[2]: "CronWorkflow" is listed twice`},
+	// Every entry of a map or list is checked, not only the first.
+	"static value not a string": {doc: header + "spec:\n  labels:\n    static: {team: a, tier: [b]}\n", wantErr: `7: spec.labels.static.tier: expected a string, got a list`},
+	"duplicate static key":      {doc: header + "spec:\n  labels:\n    static:\n      team: a\n      team: b\n", wantErr: `9: spec.labels.static.team: duplicate key`, semantic: true},
+	"kind not a string":         {doc: header + "spec:\n  kinds: [CronWorkflow, {a: b}]\n", wantErr: `6: spec.kinds[1]: expected a string, got a mapping`},
+	// The documented bounds are inclusive: one failure alerts, no grace for the run, a factor of 10⁶.
+	"threshold of one":               {doc: header + "spec:\n  consecutiveFailures:\n    threshold: 1\n"},
+	"no expected duration":           {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 0\n"},
+	"largest factor":                 {doc: header + "spec:\n  runTime:\n    factor: 1000000\n"},
+	"factor too large":               {doc: header + "spec:\n  runTime:\n    factor: 1000001\n", wantErr: "7: spec.runTime.factor: must be a number above 0"},
 	"bad metric name":                {doc: header + "spec:\n  metrics:\n    duration: {name: \"run-time\"}\n", wantErr: `7: spec.metrics.duration.name: "run-time" is not a valid metric name`},
 	"blank help":                     {doc: header + "spec:\n  metrics:\n    duration: {help: \" \"}\n", wantErr: "spec.metrics.duration.help: must not be blank"},
 	"bad label key":                  {doc: header + "spec:\n  labels:\n    name: \"job-name\"\n", wantErr: `7: spec.labels.name: "job-name" is not a valid label key`},
@@ -228,4 +241,62 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestSelectsEverythingByDefault: without spec.selector every resource is treated, in any
+// namespace and with any labels.
+func TestSelectsEverythingByDefault(t *testing.T) {
+	c := config.Default()
+	for _, ns := range []string{"batch", ""} {
+		if !c.Selects(ns, map[string]string{"tier": "dev"}) {
+			t.Errorf("the default configuration does not select a resource in namespace %q", ns)
+		}
+	}
+}
+
+// TestSettings: a job's annotations override the run-state settings of the configuration; the
+// bounds are those of the configuration fields (at least 1, a factor above 0).
+func TestSettings(t *testing.T) {
+	c, err := config.Parse([]byte(header + "spec:\n  runTime:\n    factor: 2.5\n  consecutiveFailures:\n    threshold: 4\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := c.Settings(nil)
+	if err != nil || js != (config.JobSettings{RunTimeFactor: 2.5, FailureThreshold: 4}) {
+		t.Errorf("no annotations: got %+v, %v; want the configuration's factor 2.5 and threshold 4", js, err)
+	}
+	js, err = c.Settings(map[string]string{
+		config.AnnotationRunTimeFactor:       " 1.5 ",
+		config.AnnotationConsecutiveFailures: "1",
+		config.AnnotationMaxRunSeconds:       "1",
+	})
+	if err != nil || js != (config.JobSettings{RunTimeFactor: 1.5, FailureThreshold: 1, MaxRunSeconds: 1}) {
+		t.Errorf("annotations: got %+v, %v", js, err)
+	}
+	for key, values := range map[string][]string{
+		config.AnnotationRunTimeFactor:       {"0", "-1", "x", "2000000"},
+		config.AnnotationConsecutiveFailures: {"0", "-3", "1.5"},
+		config.AnnotationMaxRunSeconds:       {"0", "-60", "1h"},
+	} {
+		for _, v := range values {
+			if _, err := c.Settings(map[string]string{key: v}); err == nil || !strings.Contains(err.Error(), key) {
+				t.Errorf("%s=%q: got %v, want an error naming the annotation", key, v, err)
+			}
+		}
+	}
+}
+
+// TestStaticLabelsUndeclared: an override of an undeclared label says which keys may be
+// overridden, or that none are declared.
+func TestStaticLabelsUndeclared(t *testing.T) {
+	if _, err := config.Default().StaticLabels("team=a"); err == nil || !strings.Contains(err.Error(), "(none are declared)") {
+		t.Errorf("no static labels: got %v, want an error saying none are declared", err)
+	}
+	c, err := config.Parse([]byte(header + "spec:\n  labels:\n    static: {tier: bronze, team: platform}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StaticLabels("owner=x"); err == nil || !strings.Contains(err.Error(), "(declared: team, tier)") {
+		t.Errorf("got %v, want an error listing the declared keys", err)
+	}
 }
