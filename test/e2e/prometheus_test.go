@@ -47,8 +47,9 @@ type Prometheus struct {
 
 // promChartValues are the chart values of the test: the controller of this plane (namespace,
 // plain-HTTP metrics as the harness configures them), the Prometheus Operator flavour, the
-// PodMonitor's interval shortened to promInterval. Everything else is the chart's default.
-func promChartValues() map[string]any {
+// PodMonitor's honorLabels as given and its interval shortened to promInterval. Everything else
+// is the chart's default.
+func promChartValues(honorLabels bool) map[string]any {
 	return map[string]any{
 		"controller": map[string]any{
 			"flavour":   "upstream",
@@ -57,16 +58,17 @@ func promChartValues() map[string]any {
 		},
 		"datadog": map[string]any{"enabled": false},
 		"prometheus": map[string]any{
-			"podMonitor": map[string]any{"create": "always", "interval": promInterval.String()},
+			"podMonitor": map[string]any{"create": "always", "interval": promInterval.String(), "honorLabels": honorLabels},
 			"rules":      map[string]any{"create": "always"},
 		},
 	}
 }
 
-// StartPrometheus renders the chart with vals, writes the PrometheusRule's groups as Prometheus'
-// rule file and the PodMonitor's endpoint as a scrape config, and starts Prometheus with its
-// TSDB in a temporary directory. It is stopped when the test ends.
-func (p *Plane) StartPrometheus(t *testing.T, vals map[string]any) *Prometheus {
+// StartPrometheus starts a Prometheus server (log: <name>.log): it renders the chart with vals,
+// writes the PrometheusRule's groups as Prometheus' rule file and the PodMonitor's endpoint as a
+// scrape config, and starts Prometheus with its TSDB in a temporary directory. It is stopped
+// when the test ends.
+func (p *Plane) StartPrometheus(t *testing.T, name string, vals map[string]any) *Prometheus {
 	t.Helper()
 	res, err := chart.Render(filepath.Join("..", "..", chart.Dir), vals, chart.Options{})
 	if err != nil {
@@ -130,7 +132,7 @@ func (p *Plane) StartPrometheus(t *testing.T, vals map[string]any) *Prometheus {
 		t.Fatal(err)
 	}
 	prom.URL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	prom.proc, err = p.start("prometheus", nil, os.Getenv(envPrometheus),
+	prom.proc, err = p.start(name, nil, os.Getenv(envPrometheus),
 		"--config.file="+filepath.Join(dir, "prometheus.yaml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", ports[0]),
@@ -141,7 +143,7 @@ func (p *Plane) StartPrometheus(t *testing.T, vals map[string]any) *Prometheus {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("---- last lines of the Prometheus log ----\n%s", tail(prom.proc.logPath, 40))
+			t.Logf("---- last lines of %s ----\n%s", name, tail(prom.proc.logPath, 40))
 		}
 		if err := prom.proc.stop(stopGrace); err != nil {
 			t.Error(err)
@@ -426,99 +428,131 @@ func labelString(m map[string]string) string {
 	return b.String()
 }
 
+// promCase is one Prometheus server of TestPrometheusAlertAcrossRestart and what it must show.
+type promCase struct {
+	prom  *Prometheus
+	watch *alertWatch
+	nsKey string            // the label carrying the job's namespace in this server
+	want  map[string]string // the alert's labels
+	first promAlert         // the alert instance as it fired
+}
+
 // TestPrometheusAlertAcrossRestart: on a real Prometheus evaluating the chart's rules, the
 // last-run-failed alert fires after a failed run, stays firing (one instance, one incident: the
 // same activeAt) while a controller restart leaves the job without any series and after the
-// job fails again on the new controller, and resolves after the next successful run.
+// job fails again on the new controller, and resolves after the next successful run. Two
+// servers watch the same runs: the PodMonitor's honorLabels true (the default) and false (the
+// job's namespace label arrives as exported_namespace; the chart adapts its rules).
 func TestPrometheusAlertAcrossRestart(t *testing.T) {
 	p := needPlane(t)
-	prom := p.StartPrometheus(t, promChartValues())
 	const name = "prom-alert"
+	var cases []*promCase
+	for _, honor := range []bool{true, false} {
+		c := &promCase{prom: p.StartPrometheus(t, fmt.Sprintf("prometheus-honorlabels-%v", honor), promChartValues(honor)), nsKey: "namespace"}
+		if !honor {
+			c.nsKey = "exported_namespace"
+		}
+		c.want = map[string]string{"alertname": alertFailed, c.nsKey: Namespace, "cronworkflow": name, "severity": "critical"}
+		cases = append(cases, c)
+	}
+	// each runs f for every server (f names it, c.prom.proc.name, in its messages).
+	each := func(f func(c *promCase)) {
+		t.Helper()
+		for _, c := range cases {
+			f(c)
+		}
+	}
 	j := NewJob(t, p, name, singlePodJob)
 	exitCode := metricPrefix + j.cfg.Spec.Metrics.ExitCode.Name
-	raw := fmt.Sprintf(`%s{cronworkflow=%q}`, exitCode, name)
 	// What the alert stands on, the recording rule of the leader's value.
 	recorded := fmt.Sprintf(`cronworkflow:%s:leader{cronworkflow=%q}`, exitCode, name)
-	want := map[string]string{"alertname": alertFailed, "namespace": Namespace, "cronworkflow": name, "severity": "critical"}
-
 	// valueIs waits until q returns exactly one series with value v.
-	valueIs := func(q, v string) {
+	valueIs := func(c *promCase, q, v string) {
 		t.Helper()
-		prom.wait(fmt.Sprintf("%s == %s", q, v), func() (bool, error) {
-			r, err := prom.query(q)
+		c.prom.wait(fmt.Sprintf("%s: %s == %s", c.prom.proc.name, q, v), func() (bool, error) {
+			r, err := c.prom.query(q)
 			return err == nil && len(r) == 1 && r[0].Value[1] == v, err
 		})
 	}
-	watch := prom.watchAlert(alertFailed, name)
-	t.Cleanup(func() { watch.Stop() })
+	each(func(c *promCase) {
+		c.watch = c.prom.watchAlert(alertFailed, name)
+		t.Cleanup(func() { c.watch.Stop() })
+	})
 
 	// A successful run: the series is scraped, recorded as 0, no alert.
 	j.Run(map[string]string{"exit": "0"}, succeeded)
-	valueIs(recorded, "0")
-	prom.evaluatedAfter(time.Now(), 2)
-	if s := watch.latest(t, time.Now()); len(s.alerts) != 0 {
-		t.Fatalf("after a successful run: %s", s)
-	}
-	// The controller alert: quiet while this controller reports is_leader 1 (v3.6+); Argo
-	// before 3.6 has no is_leader, so it is pending there (the chart README says it always
-	// fires on those versions), while the job alerts count such a pod as leading.
-	as, err := prom.alerts("ArgoWorkflowsControllerNotExporting")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantPending := 0
-	if strings.HasPrefix(p.ArgoVersion, "v3.5.") {
-		wantPending = 1
-	}
-	if len(as) != wantPending || (len(as) == 1 && as[0].State != "pending") {
-		t.Errorf("Argo %s: ArgoWorkflowsControllerNotExporting %v, want %d pending instance(s)", p.ArgoVersion, as, wantPending)
-	}
+	each(func(c *promCase) {
+		valueIs(c, recorded, "0")
+		c.prom.evaluatedAfter(time.Now(), 2)
+		if s := c.watch.latest(t, time.Now()); len(s.alerts) != 0 {
+			t.Fatalf("%s: after a successful run: %s", c.prom.proc.name, s)
+		}
+		// The controller alert: quiet while this controller reports is_leader 1 (v3.6+); Argo
+		// before 3.6 has no is_leader, so it is pending there (the chart README says it always
+		// fires on those versions), while the job alerts count such a pod as leading.
+		as, err := c.prom.alerts("ArgoWorkflowsControllerNotExporting")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPending := 0
+		if strings.HasPrefix(p.ArgoVersion, "v3.5.") {
+			wantPending = 1
+		}
+		if len(as) != wantPending || (len(as) == 1 && as[0].State != "pending") {
+			t.Errorf("%s: Argo %s: ArgoWorkflowsControllerNotExporting %v, want %d pending instance(s)", c.prom.proc.name, p.ArgoVersion, as, wantPending)
+		}
+	})
 
 	// A failed run: the alert fires.
 	failStart := time.Now()
 	j.Run(map[string]string{"exit": "1"}, failed)
 	failedAt := time.Now()
-	var first promAlert
-	prom.wait(alertFailed+" firing for "+name, func() (bool, error) {
-		s := watch.latest(t, time.Now())
-		if len(s.alerts) == 1 && s.alerts[0].State == "firing" {
-			first = s.alerts[0]
-			return true, nil
-		}
-		return false, nil
+	each(func(c *promCase) {
+		c.prom.wait(c.prom.proc.name+": "+alertFailed+" firing for "+name, func() (bool, error) {
+			s := c.watch.latest(t, time.Now())
+			if len(s.alerts) == 1 && s.alerts[0].State == "firing" {
+				c.first = s.alerts[0]
+				return true, nil
+			}
+			return false, nil
+		})
+		t.Logf("%s: %s fired %.1fs after the failed run ended, active since %s", c.prom.proc.name, alertFailed, time.Since(failedAt).Seconds(), c.first.ActiveAt.Format(time.StampMilli))
 	})
-	t.Logf("%s fired %.1fs after the failed run ended, active since %s", alertFailed, time.Since(failedAt).Seconds(), first.ActiveAt.Format(time.StampMilli))
 
 	// A controller restart: the new controller exports nothing for the job until its next run,
 	// so the raw gauge goes stale (an alert on it, the rule issue 11 replaced, resolves here).
 	if err := p.RestartController(""); err != nil {
 		t.Fatal(err)
 	}
-	prom.setTarget()
+	each(func(c *promCase) { c.prom.setTarget() })
 	restartedAt := time.Now()
 	if lines, _, err := j.Scraped(); err != nil || len(lines) != 0 {
 		t.Fatalf("after the restart the controller exports %q for the job (%v): the restart proves nothing", lines, err)
 	}
-	newPod := fmt.Sprintf(`up{pod=%q}`, p.controllerPod())
-	valueIs(newPod, "1")
-	prom.wait("no "+raw+" series (stale after the restart)", func() (bool, error) {
-		r, err := prom.query(fmt.Sprintf("max by (namespace, cronworkflow) (%s) > 0", raw))
-		return err == nil && len(r) == 0, err
+	each(func(c *promCase) {
+		valueIs(c, fmt.Sprintf(`up{pod=%q}`, p.controllerPod()), "1")
+		naive := fmt.Sprintf("max by (%s, cronworkflow) (%s{cronworkflow=%q}) > 0", c.nsKey, exitCode, name)
+		c.prom.wait(c.prom.proc.name+": "+naive+" empty (stale after the restart)", func() (bool, error) {
+			r, err := c.prom.query(naive)
+			return err == nil && len(r) == 0, err
+		})
+		stale := time.Now()
+		c.prom.evaluatedAfter(stale, 3)
+		if r, err := c.prom.query(recorded); err != nil || len(r) != 0 {
+			t.Fatalf("%s: recorded series after the restart: %v (%v), want none (the alert must stand on last_over_time)", c.prom.proc.name, r, err)
+		}
+		t.Logf("%s: controller restarted; raw series gone %.1fs later; 3 evaluations without it", c.prom.proc.name, stale.Sub(restartedAt).Seconds())
 	})
-	stale := time.Now()
-	prom.evaluatedAfter(stale, 3)
-	if r, err := prom.query(recorded); err != nil || len(r) != 0 {
-		t.Fatalf("recorded series after the restart: %v (%v), want none (the alert must stand on last_over_time)", r, err)
-	}
-	t.Logf("controller restarted; raw series gone %.1fs later; 3 evaluations without it", stale.Sub(restartedAt).Seconds())
 
 	// The job fails again on the new controller: the new pod's series joins the same alert.
 	wf := p.WaitDone(t, j.Trigger(map[string]string{"exit": "1"}).Name)
 	if wf.Status.Phase != failed {
 		t.Fatalf("run %s: phase %s, want Failed\n%s", wf.Name, wf.Status.Phase, describe(wf))
 	}
-	valueIs(fmt.Sprintf(`%s{cronworkflow=%q,pod=%q}`, exitCode, name, p.controllerPod()), "1")
-	prom.evaluatedAfter(time.Now(), 2)
+	each(func(c *promCase) {
+		valueIs(c, fmt.Sprintf(`%s{cronworkflow=%q,pod=%q}`, exitCode, name, p.controllerPod()), "1")
+		c.prom.evaluatedAfter(time.Now(), 2)
+	})
 
 	// The next success resolves it.
 	wf = p.WaitDone(t, j.Trigger(map[string]string{"exit": "0"}).Name)
@@ -526,59 +560,66 @@ func TestPrometheusAlertAcrossRestart(t *testing.T) {
 		t.Fatalf("run %s: phase %s, want Succeeded\n%s", wf.Name, wf.Status.Phase, describe(wf))
 	}
 	successAt := time.Now()
-	prom.wait(alertFailed+" resolved for "+name, func() (bool, error) {
-		return len(watch.latest(t, time.Now()).alerts) == 0, nil
+	resolvedAt := map[*promCase]time.Time{}
+	each(func(c *promCase) {
+		c.prom.wait(c.prom.proc.name+": "+alertFailed+" resolved for "+name, func() (bool, error) {
+			return len(c.watch.latest(t, time.Now()).alerts) == 0, nil
+		})
+		resolvedAt[c] = time.Now()
+		t.Logf("%s: %s resolved %.1fs after the successful run ended", c.prom.proc.name, alertFailed, resolvedAt[c].Sub(successAt).Seconds())
 	})
-	resolvedAt := time.Now()
-	valueIs(recorded, "0")
-	prom.evaluatedAfter(resolvedAt, 2)
-	t.Logf("%s resolved %.1fs after the successful run ended", alertFailed, resolvedAt.Sub(successAt).Seconds())
+	each(func(c *promCase) {
+		valueIs(c, recorded, "0")
+		c.prom.evaluatedAfter(time.Now(), 2)
+	})
 
 	// Every sample, in order: nothing until the alert fired (after the failed run began);
 	// from then until the success, exactly one instance, firing, with the job's labels and the
 	// first activeAt; at most that one until the resolution; nothing after it.
-	samples, errs := watch.Stop()
-	if len(errs) > 0 {
-		t.Errorf("%d /api/v1/alerts requests failed, first: %s", len(errs), errs[0])
-	}
-	// Each phase reports its first wrong sample and how many there were.
-	bad := map[string][]alertSample{}
-	var phases []string
-	wrong := func(phase string, s alertSample) {
-		if bad[phase] == nil {
-			phases = append(phases, phase)
+	each(func(c *promCase) {
+		samples, errs := c.watch.Stop()
+		if len(errs) > 0 {
+			t.Errorf("%s: %d /api/v1/alerts requests failed, first: %s", c.prom.proc.name, len(errs), errs[0])
 		}
-		bad[phase] = append(bad[phase], s)
-	}
-	fired := false
-	for _, s := range samples {
-		switch {
-		case !fired && len(s.alerts) == 0:
-		case !fired && s.at.Before(failStart):
-			wrong("before the failed run", s)
-		case s.at.Before(successAt):
-			fired = true
-			a := promAlert{}
-			if len(s.alerts) == 1 {
-				a = s.alerts[0]
+		// Each phase reports its first and last wrong sample and how many there were.
+		bad := map[string][]alertSample{}
+		var phases []string
+		wrong := func(phase string, s alertSample) {
+			if bad[phase] == nil {
+				phases = append(phases, phase)
 			}
-			if len(s.alerts) != 1 || a.State != "firing" || !a.ActiveAt.Equal(first.ActiveAt) || !sameLabels(a.Labels, want) {
-				wrong(fmt.Sprintf("while the job is failing (want one instance %s, firing since %s)", labelString(want), first.ActiveAt.Format(time.StampMilli)), s)
-			}
-		case s.at.Before(resolvedAt):
-			if len(s.alerts) > 1 {
-				wrong("resolving", s)
-			}
-		default:
-			if len(s.alerts) != 0 {
-				wrong("after the resolution", s)
+			bad[phase] = append(bad[phase], s)
+		}
+		fired := false
+		for _, s := range samples {
+			switch {
+			case !fired && len(s.alerts) == 0:
+			case !fired && s.at.Before(failStart):
+				wrong("before the failed run", s)
+			case s.at.Before(successAt):
+				fired = true
+				a := promAlert{}
+				if len(s.alerts) == 1 {
+					a = s.alerts[0]
+				}
+				if len(s.alerts) != 1 || a.State != "firing" || !a.ActiveAt.Equal(c.first.ActiveAt) || !sameLabels(a.Labels, c.want) {
+					wrong(fmt.Sprintf("while the job is failing (want one instance %s, firing since %s)", labelString(c.want), c.first.ActiveAt.Format(time.StampMilli)), s)
+				}
+			case s.at.Before(resolvedAt[c]):
+				if len(s.alerts) > 1 {
+					wrong("resolving", s)
+				}
+			default:
+				if len(s.alerts) != 0 {
+					wrong("after the resolution", s)
+				}
 			}
 		}
-	}
-	for _, ph := range phases {
-		t.Errorf("%s: %d wrong samples, first %s, last %s", ph, len(bad[ph]), bad[ph][0], bad[ph][len(bad[ph])-1])
-	}
-	t.Logf("%d samples of /api/v1/alerts, every 250 ms over %.1fs", len(samples), samples[len(samples)-1].at.Sub(samples[0].at).Seconds())
+		for _, ph := range phases {
+			t.Errorf("%s: %s: %d wrong samples, first %s, last %s", c.prom.proc.name, ph, len(bad[ph]), bad[ph][0], bad[ph][len(bad[ph])-1])
+		}
+		t.Logf("%s: %d samples of /api/v1/alerts, every 250 ms over %.1fs", c.prom.proc.name, len(samples), samples[len(samples)-1].at.Sub(samples[0].at).Seconds())
+	})
 }
 
 func sameLabels(got, want map[string]string) bool {
