@@ -77,17 +77,19 @@ clean:
 	rm -rf bin dist
 
 ## e2e: end-to-end tests against the real workflow-controller, kube-apiserver and etcd (needs
-##      Debian's etcd-server). ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; the
-##      API server and the controller are built once in throw-away modules under E2E_CACHE.
+##      Debian's etcd-server), and a real Prometheus server on the chart's rules.
+##      ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; the API server and the
+##      controller are built once in throw-away modules under E2E_CACHE, Prometheus under TOOLS_DIR.
 ARGO        ?= v3.7.18
 E2E_KUBE    ?= v1.34.1
 E2E_CACHE   ?= $(HOME)/.cache/argo-metrics-gen-e2e
 E2E_TIMEOUT ?= 30m
 .PHONY: e2e
-e2e:
+e2e: prometheus
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh apiserver $(E2E_KUBE) >/dev/null
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
 	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
+	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) \
 	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
 ## routes: every way in, with the real tools: kustomize, helm v3 and v4 (plugin), the Argo CD
@@ -118,7 +120,14 @@ PROMTOOL_VERSION ?= v0.305.0
 PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
 .PHONY: promtool
 promtool:
-	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/promtool.sh $(PROMTOOL_VERSION) >/dev/null
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/prometheus.sh promtool $(PROMTOOL_VERSION) >/dev/null
+
+## prometheus: the Prometheus server of the same release, which make e2e runs on the chart's
+##             rules (no web UI: the HTTP API is what the test reads); built the same way.
+PROMETHEUS_BIN    = $(TOOLS_DIR)/prometheus-$(PROMTOOL_VERSION)/prometheus
+.PHONY: prometheus
+prometheus:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/prometheus.sh prometheus $(PROMTOOL_VERSION) >/dev/null
 
 ## mutation-chart: the chart's template mutations (comparators, thresholds, `for`, label keys,
 ##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;

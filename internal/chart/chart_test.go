@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
@@ -260,6 +262,72 @@ func TestNamedTemplateErrors(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// The run-state template (examples/run-state/config.yaml): its per-job values are arguments,
+// checked as the injector checks the annotations; the values land in the block and annotations.
+func TestRunStateTemplateArguments(t *testing.T) {
+	const base = `"name" "nightly" "stalenessThresholdSeconds" 90000`
+	for name, c := range map[string]struct{ args, want string }{
+		"no limit":             {`(dict ` + base + `)`, "runTimeLimitSeconds is required"},
+		"limit 0":              {`(dict ` + base + ` "runTimeLimitSeconds" 0)`, "runTimeLimitSeconds is required"},
+		"limit fraction":       {`(dict ` + base + ` "runTimeLimitSeconds" 1.5)`, "runTimeLimitSeconds is required"},
+		"factor 0":             {`(dict ` + base + ` "runTimeLimitSeconds" 3600 "runTimeFactor" 0)`, "runTimeFactor must be a number above 0"},
+		"factor text":          {`(dict ` + base + ` "runTimeLimitSeconds" 3600 "runTimeFactor" "x")`, "runTimeFactor must be a number above 0"},
+		"failures 0":           {`(dict ` + base + ` "runTimeLimitSeconds" 3600 "failureThreshold" 0)`, "failureThreshold must be a whole number of at least 1"},
+		"failures fraction":    {`(dict ` + base + ` "runTimeLimitSeconds" 3600 "failureThreshold" 2.5)`, "failureThreshold must be a whole number of at least 1"},
+		"defaults":             {`(dict ` + base + ` "runTimeLimitSeconds" 3600)`, ""},
+		"every value":          {`(dict ` + base + ` "runTimeLimitSeconds" "1200" "runTimeFactor" 2.5 "failureThreshold" 5)`, ""},
+		"whole factor as text": {`(dict ` + base + ` "runTimeLimitSeconds" 1200 "runTimeFactor" "4" "failureThreshold" "5")`, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := runStateChart(t)
+			write(t, filepath.Join(dir, "templates", "zz-call.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    {{- include \"batch-monitoring.workflowMetricsAnnotations\" "+c.args+" | nindent 4 }}\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" "+c.args+" | nindent 4 }}\n")
+			res, err := chart.Render(dir, nil, chart.Options{})
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("error %v, want one containing %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cm chart.Object
+			for _, o := range res.Objects {
+				if o.Kind == "ConfigMap" && o.Name == "x" {
+					cm = o
+				}
+			}
+			block := str(t, cm.Body, "data", "block")
+			ann := cm.Body["metadata"].(map[string]any)["annotations"].(map[string]any)
+			factor, limit, failures := "3", "3600", "3"
+			if name != "defaults" {
+				factor, limit, failures = "2.5", "1200", "5"
+				if name == "whole factor as text" {
+					factor = "4"
+				}
+				if ann[config.AnnotationRunTimeFactor] != factor || ann[config.AnnotationConsecutiveFailures] != failures {
+					t.Errorf("annotations %v: want factor %s and failures %s for inject", ann, factor, failures)
+				}
+			} else if _, ok := ann[config.AnnotationRunTimeFactor]; ok {
+				t.Errorf("annotations %v: no factor annotation without the argument", ann)
+			}
+			if ann[config.AnnotationMaxRunSeconds] != limit {
+				t.Errorf("annotations %v: want %s %s", ann, config.AnnotationMaxRunSeconds, limit)
+			}
+			entries := map[string]string{}
+			for _, e := range strings.Split(block, "- name: ")[1:] {
+				name, rest, _ := strings.Cut(e, "\n")
+				entries[name] = rest
+			}
+			for metric, v := range map[string]string{"run_time_factor": factor, "run_time_limit_seconds": limit, "consecutive_failures_threshold": failures} {
+				if !regexp.MustCompile(`\n\s+value: "` + regexp.QuoteMeta(v) + `"(\n|$)`).MatchString(entries[metric]) {
+					t.Errorf("block: %s is not %q:\n%s", metric, v, entries[metric])
+				}
 			}
 		})
 	}

@@ -45,7 +45,7 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 	s := dashboard.Spec{NS: rc.NamespaceLabel, Job: rc.NameLabel,
 		Series: map[string]string{}, Datadog: map[string]string{}, DatadogTags: rc.LabelKeys}
 	byExported := map[string]string{} // the metrics the dashboards read
-	for _, key := range dashboard.Keys {
+	for _, key := range append(append([]string(nil), dashboard.Keys...), dashboard.RunStateKeys...) {
 		if name, ok := rc.Metrics[key]; ok {
 			byExported[rc.Prefix+name] = key
 		}

@@ -480,7 +480,7 @@ func checkDatadogQueries(t *testing.T, d dash.DatadogDashboard, names, tags map[
 				}
 				for _, f := range r.Formulas {
 					for _, id := range ddFormulaID.FindAllString(f.Formula, -1) {
-						if !qnames[id] && id != "median_9" {
+						if !qnames[id] && id != "median_9" && id != "abs" {
 							t.Errorf("%q: formula %q reads %q, not a query of the request", w.Definition.Title, f.Formula, id)
 						}
 					}
@@ -532,5 +532,135 @@ func TestDashboardNotes(t *testing.T) {
 	}
 	if notes := render(t, nil).Notes; strings.Contains(notes, "DASHBOARDS") {
 		t.Errorf("NOTES mention dashboards although none is rendered")
+	}
+}
+
+// The run-state panels (recipe of examples/run-state/config.yaml), built from the chart as
+// `make chart-template` builds the shipped ones, decoded through the SDK, and evaluated with the
+// run-state chart's rules on the series of a rules scenario (the realtime gauge as measured: the
+// run's age while it goes, its whole seconds after; absent while a restarted controller has not
+// seen the run). Minutes 0–399, controller restart 290–300:
+//   - data/nightly: 10-minute runs (600.5 s) from 10, 70, 130, 190; a run from 250 ends at 330.
+//   - data/capped (limit 1200 s): the same, its run from 250 never ends.
+//   - billing/capped (limit 1200 s): 10-minute runs every hour, the last from 310 to 320.
+//   - data/flaky: failed at 100, 120, 140 (3 in a row), nothing after.
+func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
+	dir := runStateChart(t)
+	spec, err := chart.DashboardSpec(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := dash.GrafanaJSON(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugins.RegisterDefaultPlugins()
+	var d dashboard.Dashboard
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Validate(); err != nil {
+		t.Errorf("SDK validation: %v", err)
+	}
+	byRef := map[string]panelQuery{}
+	for _, q := range grafanaQueries(t, d) {
+		byRef[q.panel+"/"+q.ref] = q
+	}
+	// The default recipe's dashboard has none of these panels.
+	def, _ := grafanaDashboard(t)
+	for _, q := range grafanaQueries(t, def) {
+		if q.panel == dash.PanelTooLong || q.panel == dash.PanelCurrentRun || q.panel == dash.PanelFailing && q.ref == "C" {
+			t.Errorf("the shipped dashboard (default recipe) has run-state query %s/%s", q.panel, q.ref)
+		}
+	}
+
+	f := flavours(t)[0]
+	sc := ruleScenario{minutes: 400, runState: true, values: runStateOnly,
+		pods: []pod{leader("ctrl-a", 0, 290), leader("ctrl-b", 300, 400)},
+		runs: concatRuns(
+			tenMinuteRuns("data", "nightly", 0, 10, 70, 130, 190),
+			[]run{{start: 250, at: 330, ns: "data", job: "nightly", duration: 4800.5}},
+			tenMinuteRuns("data", "capped", 1200, 10, 70, 130, 190),
+			[]run{{start: 250, at: 10000, ns: "data", job: "capped"}},
+			tenMinuteRuns("billing", "capped", 1200, 10, 70, 130, 190, 250, 310),
+			[]run{{at: 100, ns: "data", job: "flaky", failed: true}, {at: 120, ns: "data", job: "flaky", failed: true}, {at: 140, ns: "data", job: "flaky", failed: true}},
+		)}
+	rules, _, _ := rulesOf(t, dir, f, mergeValues(f.values, sc.values))
+
+	checks := []dashCheck{
+		// 35 minutes into the runs from 250; both past their limit (1801.5 s, 1200 s).
+		{dash.PanelTooLong, "A", "", "", 285, map[string]float64{"data/nightly": 2100, "data/capped": 2100}},
+		{dash.PanelTooLong, "B", "", "", 285, map[string]float64{"data/nightly": 250 * 60000, "data/capped": 250 * 60000}},
+		{dash.PanelTooLong, "A", "", "", 275, map[string]float64{"data/capped": 1500}},
+		{dash.PanelTooLong, "A", "", "", 295, map[string]float64{}}, // no controller exports the runs
+		{dash.PanelTooLong, "A", "", "", 320, map[string]float64{"data/nightly": 4200, "data/capped": 4200}},
+		{dash.PanelTooLong, "A", "", "", 335, map[string]float64{"data/capped": 5100}}, // nightly ended at 330
+		{dash.PanelTooLong, "A", "billing", "", 320, map[string]float64{}},
+		{dash.PanelCurrentRun, "A", "", "", 320, map[string]float64{"data/nightly": 4200, "data/capped": 4200, "billing/capped": 600}},
+		{dash.PanelCurrentRun, "A", "", "", 295, map[string]float64{}},
+		{dash.PanelCurrentRun, "B", "", "", 320, map[string]float64{"data/nightly": 1801.5, "data/capped": 1200, "billing/capped": 1200, "data/flaky": 1800}},
+		{dash.PanelFailing, "C", "", "", 130, map[string]float64{"data/flaky": 2}},
+		{dash.PanelFailing, "C", "", "", 320, map[string]float64{"data/flaky": 3}}, // held across the restart
+	}
+	covered := map[string]bool{}
+	var exprTests []any
+	for _, c := range checks {
+		q, ok := byRef[c.panel+"/"+c.ref]
+		if !ok {
+			t.Fatalf("the run-state dashboard has no query %s of panel %q", c.ref, c.panel)
+		}
+		covered[c.panel+"/"+c.ref] = true
+		samples := []any{}
+		for row, v := range c.rows {
+			ns, job, _ := strings.Cut(row, "/")
+			samples = append(samples, map[string]any{"labels": fmt.Sprintf(`{namespace=%q, cronworkflow=%q}`, ns, job), "value": v})
+		}
+		expr := fmt.Sprintf(`label_replace(%s, "__name__", "", "", "")`, substitute(q.expr, c.ns, c.job))
+		exprTests = append(exprTests, map[string]any{"expr": expr, "eval_time": fmt.Sprintf("%dm", c.at), "exp_samples": samples})
+	}
+	for key := range byRef {
+		if (strings.HasPrefix(key, dash.PanelTooLong+"/") || strings.HasPrefix(key, dash.PanelCurrentRun+"/") || key == dash.PanelFailing+"/C") && !covered[key] {
+			t.Errorf("query %s is not evaluated by any check", key)
+		}
+	}
+	tmp := t.TempDir()
+	writeYAML(t, filepath.Join(tmp, "rules.yaml"), map[string]any{"groups": rules})
+	tf := filepath.Join(tmp, "test.yaml")
+	writeYAML(t, tf, map[string]any{
+		"rule_files":          []string{"rules.yaml"},
+		"evaluation_interval": "1m",
+		"tests":               []any{map[string]any{"interval": "1m", "input_series": sc.series(f), "promql_expr_test": exprTests}},
+	})
+	if out, err := exec.Command(promtool(t), "test", "rules", tf).CombinedOutput(); err != nil {
+		t.Errorf("promtool test rules: %v\n%s", err, trimOutput(out))
+	}
+
+	// Datadog: the run-state widgets read only what the run-state chart's check collects.
+	dd := dash.Datadog(spec)
+	c, err := chart.DatadogCheck(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, m := range c.Metrics {
+		names["argo_workflows."+m.Name] = true
+	}
+	for _, want := range []string{"argo_workflows.current_run_seconds", "argo_workflows.run_time_limit_seconds", "argo_workflows.consecutive_failures"} {
+		if !names[want] {
+			t.Errorf("the run-state check does not collect %s", want)
+		}
+	}
+	checkDatadogQueries(t, dd, names, map[string]bool{"namespace": true, "cronworkflow": true})
+	titles := map[string]bool{}
+	var walk func([]dash.DatadogWidget)
+	walk = func(ws []dash.DatadogWidget) {
+		for _, w := range ws {
+			titles[w.Definition.Title] = true
+			walk(w.Definition.Widgets)
+		}
+	}
+	walk(dd.Widgets)
+	if !titles[dash.PanelTooLong] || !titles[dash.PanelCurrentRun] {
+		t.Errorf("Datadog run-state widgets missing: %v", titles)
 	}
 }

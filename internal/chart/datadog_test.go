@@ -17,6 +17,7 @@ package chart_test
 // in Alert) and the controller monitor must notify on No Data.
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -209,4 +210,198 @@ func toString(v any) string {
 		return strconv.FormatInt(v, 10)
 	}
 	return ""
+}
+
+// ddEval evaluates a metric query's formula (between "time_aggr(window):" and the comparison)
+// for one group, as Datadog computes a query with arithmetic between metrics: each
+// `space:metric{scope} by {tags}` term takes that metric's value, with + - * /, parentheses and
+// abs() (docs.datadoghq.com/dashboards/functions/arithmetic). Terms must group by want.
+func ddEval(t *testing.T, formula string, values map[string]float64, want string) float64 {
+	t.Helper()
+	p := &ddParser{t: t, s: formula, values: values, by: want}
+	v := p.sum()
+	if p.s != "" {
+		t.Fatalf("formula %q: trailing %q", formula, p.s)
+	}
+	return v
+}
+
+type ddParser struct {
+	t      *testing.T
+	s      string
+	values map[string]float64
+	by     string
+}
+
+var ddFormulaTermRE = regexp.MustCompile(`^(\w+):argo_workflows\.(\w+)\{([^}]*)\} by \{([^}]*)\}`)
+
+func (p *ddParser) eat(tok string) bool {
+	p.s = strings.TrimLeft(p.s, " ")
+	if strings.HasPrefix(p.s, tok) {
+		p.s = p.s[len(tok):]
+		return true
+	}
+	return false
+}
+
+func (p *ddParser) sum() float64 {
+	v := p.product()
+	for {
+		switch {
+		case p.eat("+ "):
+			v += p.product()
+		case p.eat("- "):
+			v -= p.product()
+		default:
+			return v
+		}
+	}
+}
+
+func (p *ddParser) product() float64 {
+	v := p.atom()
+	for {
+		switch {
+		case p.eat("* "):
+			v *= p.atom()
+		case p.eat("/ "):
+			v /= p.atom()
+		default:
+			return v
+		}
+	}
+}
+
+func (p *ddParser) atom() float64 {
+	switch {
+	case p.eat("abs("):
+		v := p.sum()
+		if !p.eat(")") {
+			p.t.Fatalf("unclosed abs( at %q", p.s)
+		}
+		return math.Abs(v)
+	case p.eat("("):
+		v := p.sum()
+		if !p.eat(")") {
+			p.t.Fatalf("unclosed ( at %q", p.s)
+		}
+		return v
+	}
+	if m := ddFormulaTermRE.FindStringSubmatch(p.s); m != nil {
+		p.s = p.s[len(m[0]):]
+		if m[1] != "max" || m[4] != p.by {
+			p.t.Errorf("term %q: want max:...by {%s}", m[0], p.by)
+		}
+		v, ok := p.values[m[2]]
+		if !ok {
+			p.t.Fatalf("term %q: no value for %s", m[0], m[2])
+		}
+		return v
+	}
+	end := strings.IndexAny(p.s+" ", " )")
+	n, err := strconv.ParseFloat(p.s[:end], 64)
+	if err != nil {
+		p.t.Fatalf("formula at %q: not a term, number, abs( or (", p.s)
+	}
+	p.s = p.s[end:]
+	return n
+}
+
+var ddFormulaRE = regexp.MustCompile(`^(\w+)\((last_\w+)\):(.+) (>=|<=|>|<) (-?[0-9.]+)$`)
+
+// The run-state monitors (recipe of examples/run-state/config.yaml), against the values the
+// controller's gauges take (test/e2e/README.md): the realtime current_run_seconds grows while a
+// run goes and stays within 1 s of duration after it; consecutive_failures counts failed runs in
+// a row and restarts from nothing at a controller restart.
+func TestDatadogRunStateMonitors(t *testing.T) {
+	dir := runStateChart(t)
+	for _, vals := range []map[string]any{
+		{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}},
+		mergeValues(scenario(t, "04-monitors-values.yaml"), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
+	} {
+		res, err := chart.Render(dir, vals, chart.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := strings.Join(append([]string{"namespace", "cronworkflow"}, toStrings(get(vals, []any{}, "datadog", "monitors", "extraGroupBy"))...), ",")
+		seen := map[string]bool{}
+		for _, o := range res.OfKind("DatadogMonitor") {
+			validateCRD(t, o)
+			spec := o.Body["spec"].(map[string]any)
+			q := spec["query"].(string)
+			key := strings.TrimPrefix(o.Name, "batch-monitoring-")
+			seen[key] = true
+			crit, _ := strconv.ParseFloat(str(t, o.Body, "spec", "options", "thresholds", "critical"), 64)
+			opts := spec["options"].(map[string]any)
+			switch key {
+			case "running-too-long":
+				m := ddFormulaRE.FindStringSubmatch(q)
+				if m == nil || m[1] != "max" || m[4] != ">" {
+					t.Fatalf("%s: query %q, want max(last_…):<formula> > <threshold>", key, q)
+				}
+				thr, _ := strconv.ParseFloat(m[5], 64)
+				if crit != thr {
+					t.Errorf("%s: critical %v is not the query's %v", key, crit, thr)
+				}
+				fires := func(cur, limit, dur float64) bool {
+					return ddEval(t, m[3], map[string]float64{"current_run_seconds": cur, "run_time_limit_seconds": limit, "duration": dur}, by) > thr
+				}
+				for _, c := range []struct {
+					cur, limit, dur float64
+					want            bool
+					what            string
+				}{
+					{1201, 1200, 600.4, true, "running, 1 s past the limit"},
+					{5000, 1200, 600.4, true, "running, far past the limit"},
+					{1200, 1200, 600.4, false, "running, at the limit"},
+					{900, 1200, 600.4, false, "running, within the limit"},
+					{3000, 1200, 3000.4, false, "ended past the limit: the gauge stays at its whole seconds"},
+					{3001, 1200, 3000.4, false, "ended, 0.6 s off its duration"},
+					{1300, 1200, 1298, true, "running, 2 s past the last run's duration"},
+					{1300, 1200, 5000.4, true, "running, shorter than the last (slow) run"},
+				} {
+					if got := fires(c.cur, c.limit, c.dur); got != c.want {
+						t.Errorf("%s: %s (current %v, limit %v, duration %v): fires %v, want %v", key, c.what, c.cur, c.limit, c.dur, got, c.want)
+					}
+				}
+				if opts["onMissingData"] != "resolve" {
+					t.Errorf("%s: onMissingData %v: a restarted controller exports no current run until it processes one; the state is unknown, not alerting", key, opts["onMissingData"])
+				}
+			case "consecutive-failures":
+				d := parseDDQuery(t, q)
+				if len(d.terms) != 2 || d.terms[0].metric != "argo_workflows.consecutive_failures" || d.terms[1].metric != "argo_workflows.consecutive_failures_threshold" || d.timeAggr != "max" || d.terms[0].by != by || d.terms[1].by != by {
+					t.Errorf("%s: query %q, want max(...):max:consecutive_failures - max:consecutive_failures_threshold by {%s}", key, q, by)
+				}
+				if crit != d.threshold {
+					t.Errorf("%s: critical %v is not the query's %v", key, crit, d.threshold)
+				}
+				// count - threshold: N-1 of N is -1, N of N is 0, N+1 is 1.
+				if !d.fires(0) || !d.fires(1) || d.fires(-1) || d.fires(-3) {
+					t.Errorf("%s: %s %v must trigger from the Nth failure in a row, not at N-1", key, d.op, d.threshold)
+				}
+				s := &settings{}
+				s.checkMissingData(t, o, true)
+			}
+		}
+		if !seen["running-too-long"] || !seen["consecutive-failures"] || len(seen) != 6 {
+			t.Errorf("monitors %v, want the four and the two run-state ones", seen)
+		}
+		// Off in the chart values: not rendered.
+		res, err = chart.Render(dir, mergeValues(vals, map[string]any{"alerts": map[string]any{
+			"runningTooLong": map[string]any{"enabled": false}, "consecutiveFailures": map[string]any{"enabled": false}}}), chart.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(res.OfKind("DatadogMonitor")); n != 4 {
+			t.Errorf("%d monitors with the run-state alerts off, want 4", n)
+		}
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
 }

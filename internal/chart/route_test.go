@@ -1,6 +1,7 @@
 package chart_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,13 +35,50 @@ func TestGeneratedTemplateUpToDate(t *testing.T) {
 // TestHelmRouteMatchesInject renders the CronWorkflows of the cronWorkflows scenario and
 // checks, for each, that the injector finds it already up to date and that the injector,
 // given the same CronWorkflow without the block, produces the same object.
+// With the run-state recipe (examples/run-state/config.yaml) the entries also carry the
+// run-state values: a limit each (at most the schedule's shortest gap, as inject checks), a
+// factor and a failure threshold on one.
 func TestHelmRouteMatchesInject(t *testing.T) {
-	res := render(t, scenario(t, "07-cronworkflows-values.yaml"))
+	t.Run("default", func(t *testing.T) {
+		helmRouteMatchesInject(t, chartDir, config.Default(), scenario(t, "07-cronworkflows-values.yaml"))
+	})
+	t.Run("run-state", func(t *testing.T) {
+		cfg, err := config.LoadFile(filepath.Join("..", "..", "examples", "run-state", "config.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := mergeValues(scenario(t, "07-cronworkflows-values.yaml"), map[string]any{"cronWorkflows": map[string]any{
+			"nightly-report": map[string]any{"runTimeLimitSeconds": 86400, "runTimeFactor": 1.5, "failureThreshold": 5},
+			"hourly-sync":    map[string]any{"runTimeLimitSeconds": 1200},
+			"on":             map[string]any{"runTimeLimitSeconds": 86400},
+		}})
+		dir := runStateChart(t)
+		helmRouteMatchesInject(t, dir, cfg, vals)
+		// The entry's values reached the block (inject reads them back from the annotations).
+		res, err := chart.Render(dir, vals, chart.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cw := range res.OfKind("CronWorkflow") {
+			ann := cw.Body["metadata"].(map[string]any)["annotations"].(map[string]any)
+			want := map[string]any{"nightly-report": "1.5/5/86400", "hourly-sync": "<nil>/<nil>/1200", "on": "<nil>/<nil>/86400"}[cw.Name]
+			if got := fmt.Sprintf("%v/%v/%v", ann[config.AnnotationRunTimeFactor], ann[config.AnnotationConsecutiveFailures], ann[config.AnnotationMaxRunSeconds]); got != want {
+				t.Errorf("%s: factor/failures/limit annotations %s, want %s", cw.Name, got, want)
+			}
+		}
+	})
+}
+
+func helmRouteMatchesInject(t *testing.T, dir string, cfg *config.Config, vals map[string]any) {
+	res, err := chart.Render(dir, vals, chart.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cws := res.OfKind("CronWorkflow")
 	if len(cws) != 3 {
 		t.Fatalf("%d CronWorkflows rendered, want 3", len(cws))
 	}
-	in := &inject.Injector{Config: config.Default()}
+	in := &inject.Injector{Config: cfg}
 	for _, cw := range cws {
 		t.Run(cw.Name, func(t *testing.T) {
 			r, err := in.Stream([]byte(cw.Text))
@@ -51,7 +89,7 @@ func TestHelmRouteMatchesInject(t *testing.T) {
 				t.Errorf("inject would change the chart's CronWorkflow (%+v):\n%s", r.Reports, r.Bytes())
 			}
 
-			stripped := stripBlock(t, cw.Text, helmtpl.BuildRecipe(config.Default()))
+			stripped := stripBlock(t, cw.Text, helmtpl.BuildRecipe(cfg))
 			r, err = in.Stream(stripped)
 			if err != nil {
 				t.Fatalf("inject: %v", err)
@@ -129,6 +167,17 @@ spec:
     name: job
     static: {team: platform, tier: "on", env: "0"}
 `,
+	// Every run-state option, with its per-job values as template arguments.
+	"run-state": `apiVersion: argo-metrics-gen.io/v1alpha1
+kind: ArgoMetricsConfig
+metadata: {name: run-state}
+spec:
+  metrics:
+    currentRun: {enabled: true}
+    consecutiveFailures: {enabled: true}
+  runTime: {factor: 1.5}
+  consecutiveFailures: {threshold: 2}
+`,
 }
 
 // TestNamedTemplateIsInjectOutput generates the template for a configuration, renders a
@@ -166,6 +215,16 @@ func TestNamedTemplateIsInjectOutput(t *testing.T) {
 				args := `"name" "` + j.name + `"`
 				if helmtpl.BuildRecipe(cfg).StalenessThreshold {
 					args += ` "stalenessThresholdSeconds" ` + j.threshold
+				}
+				if _, ok := helmtpl.BuildRecipe(cfg).Metrics["runTimeLimit"]; ok {
+					// At most the daily schedule's gap (inject checks the annotation against it).
+					args += ` "runTimeLimitSeconds" 3600`
+					if j.name == "nightly-report" {
+						args += ` "runTimeFactor" 2.5 "failureThreshold" 5`
+					}
+					if j.name == "on" {
+						args += ` "runTimeFactor" 4`
+					}
 				}
 				if j.labels != "" {
 					k, v, _ := strings.Cut(j.labels, ": ")

@@ -21,6 +21,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 // promtoolVersion is the Prometheus release whose rule engine judges the rules.
@@ -33,7 +35,7 @@ var (
 )
 
 // promtool returns $PROMTOOL (set by `make test`), else builds it once with the cached
-// throw-away-module build of test/tools/promtool.sh.
+// throw-away-module build of test/tools/prometheus.sh.
 func promtool(t *testing.T) string {
 	t.Helper()
 	promtoolOnce.Do(func() {
@@ -41,7 +43,7 @@ func promtool(t *testing.T) string {
 			promtoolPath = p
 			return
 		}
-		out, err := exec.Command(filepath.Join("..", "..", "test", "tools", "promtool.sh"), promtoolVersion).Output()
+		out, err := exec.Command(filepath.Join("..", "..", "test", "tools", "prometheus.sh"), "promtool", promtoolVersion).Output()
 		if err != nil {
 			if ee, ok := err.(*exec.ExitError); ok {
 				err = fmt.Errorf("%v: %s", err, ee.Stderr)
@@ -125,6 +127,14 @@ type run struct {
 	failed    bool
 	duration  float64 // seconds; 0 means 600
 	threshold float64 // seconds; 0 means 90000
+	// Run-state scenarios only. start: the minute the run started (0: at its completion);
+	// current_run_seconds grows from it while the leader runs it, then stays at the whole
+	// seconds of the duration (test/e2e/README.md). factor, limit (seconds) and failures: the
+	// job's run_time_factor, run_time_limit_seconds and consecutive_failures_threshold,
+	// written at completion (0: 3, 3600 and 3).
+	start         int
+	factor, limit float64
+	failures      float64
 }
 
 // A window during which exactly one alert instance for (ns, job) fires: [from, to).
@@ -140,6 +150,9 @@ type ruleScenario struct {
 	pods    []pod
 	runs    []run
 	fire    map[string][]window // alert -> windows; an alert not listed never fires
+	// runState: the chart's recipe has every run-state metric (examples/run-state/config.yaml),
+	// and the series carry them.
+	runState bool
 }
 
 const (
@@ -147,9 +160,11 @@ const (
 	alertStale      = "ArgoCronWorkflowNotSucceededWithinThreshold"
 	alertSlow       = "ArgoCronWorkflowSlowRun"
 	alertController = "ArgoWorkflowsControllerNotExporting"
+	alertTooLong    = "ArgoCronWorkflowRunningTooLong"
+	alertStreak     = "ArgoCronWorkflowConsecutiveFailures"
 )
 
-var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController}
+var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController, alertTooLong, alertStreak}
 
 func leader(name string, from, to int) pod {
 	return pod{name: name, from: from, to: to, leads: [][2]int{{from, to}}}
@@ -291,6 +306,114 @@ var ruleScenarios = []ruleScenario{
 	},
 }
 
+// runStateOnly turns the four original alerts off: the run-state scenarios judge the two new ones.
+var runStateOnly = map[string]any{"alerts": map[string]any{
+	"lastRunFailed": map[string]any{"enabled": false}, "notSucceeded": map[string]any{"enabled": false},
+	"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false}}}
+
+// tenMinuteRuns returns successful 600.5-second runs of a job starting at each minute (run time
+// factor 3: its limit is 3 × 600.5 = 1801.5 s, or limit when lower).
+func tenMinuteRuns(ns, job string, limit float64, starts ...int) []run {
+	var out []run
+	for _, s := range starts {
+		out = append(out, run{start: s, at: s + 10, ns: ns, job: job, duration: 600.5, limit: limit})
+	}
+	return out
+}
+
+func concatRuns(rs ...[]run) []run {
+	var out []run
+	for _, r := range rs {
+		out = append(out, r...)
+	}
+	return out
+}
+
+var runStateScenarios = []ruleScenario{
+	{
+		name:     "running too long: fires past the lower of 3 × the median and the limit, not before, resolves at the end",
+		minutes:  400,
+		runState: true,
+		values:   runStateOnly,
+		pods:     []pod{leader("ctrl-a", 0, 400)},
+		runs: concatRuns(
+			// 3 × 600.5 = 1801.5 s: 1800 at minute 280 is not above it, 1860 at 281 is. It ends
+			// at 300 (3000.4 s; the gauge stays at 3000): resolved.
+			tenMinuteRuns("data", "nightly", 0, 10, 70, 130, 190),
+			[]run{{start: 250, at: 300, ns: "data", job: "nightly", duration: 3000.4}},
+			// Limit 1200 s, below 3 × the median: 1200 at minute 270 is not above it; it never ends.
+			tenMinuteRuns("data", "capped", 1200, 10, 70, 130, 190),
+			[]run{{start: 250, at: 10000, ns: "data", job: "capped"}},
+			// The same name in another namespace, running as usual.
+			tenMinuteRuns("billing", "capped", 1200, 10, 70, 130, 190, 250, 310),
+			// No completed run yet: no limits, no alert (firstRunSeconds 0).
+			[]run{{start: 100, at: 10000, ns: "data", job: "new"}},
+		),
+		fire: map[string][]window{alertTooLong: {{281, 300, "data", "nightly"}, {271, 400, "data", "capped"}}},
+	},
+	{
+		name:     "running too long across a restart: silent while no controller exports the run, again when the new one does",
+		minutes:  400,
+		runState: true,
+		values:   runStateOnly,
+		pods:     []pod{leader("ctrl-a", 0, 290), leader("ctrl-b", 300, 400)},
+		runs: concatRuns(
+			tenMinuteRuns("data", "nightly", 0, 10, 70, 130, 190),
+			// ctrl-b has no limit nor duration of its own: the recorded ones hold. It ends at 330.
+			[]run{{start: 250, at: 330, ns: "data", job: "nightly", duration: 4800.4}},
+			// Ended before the restart: ctrl-b exports nothing for it until its next run.
+			tenMinuteRuns("data", "done", 0, 10, 70, 130, 190, 250, 350),
+		),
+		fire: map[string][]window{alertTooLong: {{281, 290, "data", "nightly"}, {300, 330, "data", "nightly"}}},
+	},
+	{
+		name:     "before the first completion, alerts.runningTooLong.firstRunSeconds applies, only then",
+		minutes:  300,
+		runState: true,
+		values:   mergeValues(runStateOnly, map[string]any{"alerts": map[string]any{"runningTooLong": map[string]any{"firstRunSeconds": 600}}}),
+		pods:     []pod{leader("ctrl-a", 0, 300)},
+		runs: concatRuns(
+			// 600 s at minute 110 is not above 600.
+			[]run{{start: 100, at: 10000, ns: "data", job: "new"}},
+			// Its own limit (1801.5 s) applies, not the first-run one: from 221, not 201.
+			tenMinuteRuns("data", "nightly", 0, 10, 70, 130),
+			[]run{{start: 190, at: 10000, ns: "data", job: "nightly"}},
+		),
+		fire: map[string][]window{alertTooLong: {{111, 300, "data", "new"}, {221, 300, "data", "nightly"}}},
+	},
+	{
+		name:     "N consecutive failures: silent at N-1, open from the Nth until the next success, across a restart",
+		minutes:  600,
+		runState: true,
+		values:   runStateOnly,
+		pods:     []pod{leader("ctrl-a", 0, 250), leader("ctrl-b", 260, 600)},
+		runs: []run{
+			{at: 60, ns: "data", job: "flaky"},
+			{at: 100, ns: "data", job: "flaky", failed: true},
+			{at: 120, ns: "data", job: "flaky", failed: true}, // 2 of 3
+			{at: 140, ns: "data", job: "flaky"},
+			{at: 160, ns: "data", job: "flaky", failed: true},
+			{at: 180, ns: "data", job: "flaky", failed: true},
+			{at: 200, ns: "data", job: "flaky", failed: true}, // 3 of 3
+			{at: 300, ns: "data", job: "flaky", failed: true}, // ctrl-b counts 1: still open
+			{at: 400, ns: "data", job: "flaky"},
+			// Threshold 2 (annotation), the same name in another namespace.
+			{at: 100, ns: "billing", job: "flaky", failed: true, failures: 2},
+			{at: 120, ns: "billing", job: "flaky", failed: true, failures: 2},
+			{at: 150, ns: "billing", job: "flaky", failures: 2},
+			// Never succeeded.
+			{at: 300, ns: "data", job: "never", failed: true},
+			{at: 320, ns: "data", job: "never", failed: true},
+			{at: 340, ns: "data", job: "never", failed: true},
+			// 2 before the restart, 1 after: the controller's count restarts at 1 (documented).
+			{at: 200, ns: "data", job: "split", failed: true},
+			{at: 220, ns: "data", job: "split", failed: true},
+			{at: 300, ns: "data", job: "split", failed: true},
+		},
+		fire: map[string][]window{alertStreak: {{200, 400, "data", "flaky"}, {120, 150, "billing", "flaky"}, {340, 600, "data", "never"}}},
+	},
+}
+
 // hourly returns successful runs every 60 minutes in [from, to].
 func hourly(from, to int, ns, job string, duration float64) []run {
 	var out []run
@@ -302,7 +425,6 @@ func hourly(from, to int, ns, job string, duration float64) []run {
 
 // series of one scenario, as Prometheus scrapes them every minute.
 func (sc ruleScenario) series(f flavour) []map[string]any {
-	type key struct{ pod, ns, job string }
 	pods := append([]pod(nil), sc.pods...)
 	if f.otherControllers {
 		// Another Argo installation's leader, in its own namespace: it must not hide ours.
@@ -333,17 +455,17 @@ func (sc ruleScenario) series(f flavour) []map[string]any {
 			add(l, leaderVals)
 		}
 		// The job gauges this pod holds: set by the runs it recorded as leader, kept while up.
-		gauges := map[key]map[string][]float64{}
-		var jobs []key
+		gauges := map[jobKey]map[string][]float64{}
+		var jobs []jobKey
 		for _, r := range sc.runs {
 			if p.ns != "" || !p.up(r.at) || !p.leading(r.at) { // the other installation runs none of ours
 				continue
 			}
-			k := key{p.name, r.ns, r.job}
+			k := jobKey{p.name, r.ns, r.job}
 			g, ok := gauges[k]
 			if !ok {
 				g = map[string][]float64{}
-				for _, m := range []string{"exit_code", "duration", "staleness_threshold_seconds", "last_success_timestamp"} {
+				for _, m := range metrics {
 					g[m] = nanSlice(sc.minutes)
 				}
 				gauges[k] = g
@@ -360,15 +482,32 @@ func (sc ruleScenario) series(f flavour) []map[string]any {
 			if r.failed {
 				exit = 1
 			}
+			streak := 0.0
+			if r.failed {
+				if prev := g["consecutive_failures"][r.at-1]; !math.IsNaN(prev) {
+					streak = prev
+				}
+				streak++
+			}
 			for t := r.at; t < p.to && t < sc.minutes; t++ {
 				g["exit_code"][t], g["duration"][t], g["staleness_threshold_seconds"][t] = exit, dur, thr
 				if !r.failed {
 					g["last_success_timestamp"][t] = float64(r.at * 60)
 				}
+				if sc.runState {
+					g["run_time_factor"][t], g["run_time_limit_seconds"][t] = orDefault(r.factor, 3), orDefault(r.limit, 3600)
+					g["consecutive_failures"][t], g["consecutive_failures_threshold"][t] = streak, orDefault(r.failures, 3)
+				}
 			}
 		}
+		if sc.runState {
+			jobs = sc.currentRun(p, gauges, jobs)
+		}
 		for _, k := range jobs {
-			for _, m := range []string{"exit_code", "duration", "staleness_threshold_seconds", "last_success_timestamp"} {
+			for _, m := range metrics {
+				if !sc.runState && runStateMetric[m] {
+					continue
+				}
 				l := f.target(ns, p.name)
 				if f.nsKey == "namespace" {
 					l["namespace"] = k.ns // honorLabels: the metric's own label wins
@@ -382,6 +521,78 @@ func (sc ruleScenario) series(f flavour) []map[string]any {
 		}
 	}
 	return out
+}
+
+// jobKey: one pod's gauges of one job.
+type jobKey struct{ pod, ns, job string }
+
+// metrics the scenarios' controllers export per job; the run-state ones only in run-state
+// scenarios.
+var (
+	metrics        = []string{"exit_code", "duration", "staleness_threshold_seconds", "last_success_timestamp", "current_run_seconds", "run_time_factor", "run_time_limit_seconds", "consecutive_failures", "consecutive_failures_threshold"}
+	runStateMetric = map[string]bool{"current_run_seconds": true, "run_time_factor": true, "run_time_limit_seconds": true, "consecutive_failures": true, "consecutive_failures_threshold": true}
+)
+
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// currentRun writes pod p's realtime current_run_seconds of each job, as measured on the
+// controller: while p leads during a run, the run's age; from the completion p recorded, the
+// whole seconds of the duration, until the job's next run starts; nothing for a run another pod
+// completed (a restarted controller exports nothing until a run goes). Returns jobs plus those
+// p only saw running.
+func (sc ruleScenario) currentRun(p pod, gauges map[jobKey]map[string][]float64, jobs []jobKey) []jobKey {
+	if p.ns != "" {
+		return jobs
+	}
+	for _, r := range sc.runs {
+		start := r.start
+		if start == 0 {
+			start = r.at
+		}
+		k := jobKey{p.name, r.ns, r.job}
+		g := gauges[k]
+		if g == nil {
+			g = map[string][]float64{}
+			for _, m := range metrics {
+				g[m] = nanSlice(sc.minutes)
+			}
+			gauges[k] = g
+		}
+		exported := false
+		cur := g["current_run_seconds"]
+		for t := start; t < sc.minutes; t++ {
+			cur[t] = math.NaN()
+		}
+		for t := start; t < r.at && t < sc.minutes; t++ {
+			if p.up(t) && p.leading(t) {
+				cur[t] = float64((t - start) * 60)
+				exported = true
+			}
+		}
+		if r.at < sc.minutes && p.up(r.at) && p.leading(r.at) {
+			for t := r.at; t < p.to && t < sc.minutes; t++ {
+				cur[t] = math.Floor(orDefault(r.duration, 600))
+			}
+		}
+		if exported && !containsKey(jobs, k) {
+			jobs = append(jobs, k)
+		}
+	}
+	return jobs
+}
+
+func containsKey(ks []jobKey, k jobKey) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
 }
 
 func nanSlice(n int) []float64 {
@@ -450,9 +661,12 @@ func (sc ruleScenario) checkpoints() []int {
 
 // rulesOf renders the chart with vals and returns its rule groups without annotations (texts,
 // checked by the chart tests; promtool would compare them verbatim).
-func rulesOf(t *testing.T, f flavour, vals map[string]any) (groups []any, severities map[string]string, extra map[string]string) {
+func rulesOf(t *testing.T, dir string, f flavour, vals map[string]any) (groups []any, severities map[string]string, extra map[string]string) {
 	t.Helper()
-	res := render(t, vals, f.apis...)
+	res, err := chart.Render(dir, vals, chart.Options{APIVersions: f.apis})
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
 	objs := res.OfKind(f.kind)
 	if len(objs) != 1 {
 		t.Fatalf("%d %s objects rendered, want 1", len(objs), f.kind)
@@ -496,12 +710,16 @@ func TestRulesEvaluated(t *testing.T) {
 			}
 			var runs []*run
 			byRules := map[string]*run{}
-			for _, sc := range ruleScenarios {
-				key := fmt.Sprint(sc.values)
+			for _, sc := range append(append([]ruleScenario(nil), ruleScenarios...), runStateScenarios...) {
+				key := fmt.Sprint(sc.runState, sc.values)
 				r := byRules[key]
 				if r == nil {
 					r = &run{}
-					r.rules, r.sev, r.extra = rulesOf(t, f, mergeValues(f.values, sc.values))
+					dir := chartDir
+					if sc.runState {
+						dir = runStateChart(t)
+					}
+					r.rules, r.sev, r.extra = rulesOf(t, dir, f, mergeValues(f.values, sc.values))
 					byRules[key] = r
 					runs = append(runs, r)
 				}
@@ -545,6 +763,25 @@ func TestRulesEvaluated(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runStateChart returns a copy of the chart whose recipe is examples/run-state/config.yaml's:
+// every run-state metric on.
+func runStateChart(t *testing.T) string {
+	t.Helper()
+	cfg, err := config.LoadFile(filepath.Join("..", "..", "examples", "run-state", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := helmtpl.Render(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := copyChart(t)
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash("templates/_workflow-metrics.tpl")), tpl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func trimOutput(b []byte) string {

@@ -13,10 +13,21 @@ const (
 	Duration           = "duration"
 	LastSuccess        = "lastSuccess"
 	StalenessThreshold = "stalenessThreshold"
+	// The run-state options' metrics (ArgoMetricsConfig spec.metrics.currentRun and
+	// consecutiveFailures).
+	CurrentRun          = "currentRun"
+	RunTimeFactor       = "runTimeFactor"
+	RunTimeLimit        = "runTimeLimit"
+	ConsecutiveFailures = "consecutiveFailures"
+	FailureThreshold    = "failureThreshold"
 )
 
-// Keys are the metrics the dashboards read; the recipe's other metrics are not shown yet.
-var Keys = []string{ExitCode, Duration, LastSuccess, StalenessThreshold}
+// Keys are the metrics the dashboards always read when the recipe has them; RunStateKeys
+// those they read when the chart's rules record them (the run-state alerts do).
+var (
+	Keys         = []string{ExitCode, Duration, LastSuccess, StalenessThreshold}
+	RunStateKeys = []string{CurrentRun, RunTimeFactor, RunTimeLimit, ConsecutiveFailures, FailureThreshold}
+)
 
 // Spec is what the dashboards are built from.
 type Spec struct {
@@ -63,6 +74,39 @@ func (s Spec) Median() string {
 	return fmt.Sprintf("quantile_over_time(0.5, %s%s[%s])", s.Series[Duration], s.filter(), s.MedianWindow)
 }
 
+// Current returns the PromQL of a job's current run time: the live series (a held value would
+// not grow; absent while a restarted controller has not processed the run).
+func (s Spec) Current() string { return s.Series[CurrentRun] + s.filter() }
+
+// Limit returns the PromQL of a job's running-too-long limit, as the chart's alert computes it:
+// the lower of its factor times its median duration and its limit, whichever it has.
+func (s Spec) Limit() string {
+	var terms []string
+	if s.has(RunTimeFactor) {
+		terms = append(terms, fmt.Sprintf("%s * %s", s.Last(RunTimeFactor), s.Median()))
+	}
+	if s.has(RunTimeLimit) {
+		terms = append(terms, s.Last(RunTimeLimit))
+	}
+	if len(terms) == 2 {
+		return fmt.Sprintf("(%s <= %s) or %s or %s", terms[0], terms[1], terms[1], terms[0])
+	}
+	return terms[0]
+}
+
+// TooLong returns the PromQL of the runs going on now past their limit: the realtime gauge
+// stays within 1 s of the duration after a run (test/e2e/README.md), so a run goes while it
+// differs from it by more, or exists before any duration.
+func (s Spec) TooLong() string {
+	cur, dur := s.Current(), s.Last(Duration)
+	return fmt.Sprintf("(%s > (%s)) and (abs(%s - %s) > 1 or (%s unless %s))", cur, s.Limit(), cur, dur, cur, dur)
+}
+
+// runState reports whether the running-too-long panels have their series.
+func (s Spec) runState() bool {
+	return s.has(CurrentRun) && s.has(Duration) && (s.has(RunTimeFactor) || s.has(RunTimeLimit))
+}
+
 // Query is one query of a panel, as the tests evaluate it.
 type Query struct {
 	Panel, RefID string
@@ -81,10 +125,17 @@ func (s Spec) Queries() []Query {
 	if s.has(LastSuccess) {
 		add(PanelFailing, "B", fmt.Sprintf("1000 * %s and %s", s.Last(LastSuccess), failing), true)
 	}
+	if s.has(ConsecutiveFailures) {
+		add(PanelFailing, "C", fmt.Sprintf("%s and %s", s.Last(ConsecutiveFailures), failing), true)
+	}
 	if s.has(LastSuccess) && s.has(StalenessThreshold) {
 		stale := fmt.Sprintf("time() - %s > %s", s.Last(LastSuccess), s.Last(StalenessThreshold))
 		add(PanelStale, "A", stale, true)
 		add(PanelStale, "B", fmt.Sprintf("1000 * (%s + %s) and (%s)", s.Last(LastSuccess), s.Last(StalenessThreshold), stale), true)
+	}
+	if s.runState() {
+		add(PanelTooLong, "A", s.TooLong(), true)
+		add(PanelTooLong, "B", fmt.Sprintf("1000 * (time() - %s) and (%s)", s.Current(), s.TooLong()), true)
 	}
 	add(PanelOutcome, "A", s.Last(ExitCode), false)
 	if s.has(LastSuccess) {
@@ -97,6 +148,10 @@ func (s Spec) Queries() []Query {
 		add(PanelDuration, "A", s.Last(Duration), false)
 		add(PanelDuration, "B", s.Median(), false)
 	}
+	if s.runState() {
+		add(PanelCurrentRun, "A", s.Current(), false)
+		add(PanelCurrentRun, "B", s.Limit(), false)
+	}
 	return q
 }
 
@@ -107,4 +162,6 @@ const (
 	PanelOutcome      = "Outcome of the last run"
 	PanelSinceSuccess = "Time since last success and threshold"
 	PanelDuration     = "Run duration and median"
+	PanelTooLong      = "Running too long now"
+	PanelCurrentRun   = "Current run time and limit"
 )

@@ -29,6 +29,15 @@ func TestPanelsFollowMetrics(t *testing.T) {
 		"every metric": {all, []string{dashboard.PanelFailing, dashboard.PanelFailing, dashboard.PanelStale, dashboard.PanelStale,
 			dashboard.PanelOutcome, dashboard.PanelSinceSuccess, dashboard.PanelSinceSuccess, dashboard.PanelDuration, dashboard.PanelDuration}, 8},
 		"exit code only": {[]string{dashboard.ExitCode}, []string{dashboard.PanelFailing, dashboard.PanelOutcome}, 2},
+		"run state": {append(append([]string(nil), all...), dashboard.RunStateKeys...), []string{dashboard.PanelFailing, dashboard.PanelFailing, dashboard.PanelFailing,
+			dashboard.PanelStale, dashboard.PanelStale, dashboard.PanelTooLong, dashboard.PanelTooLong, dashboard.PanelOutcome,
+			dashboard.PanelSinceSuccess, dashboard.PanelSinceSuccess, dashboard.PanelDuration, dashboard.PanelDuration,
+			dashboard.PanelCurrentRun, dashboard.PanelCurrentRun}, 14},
+		// The realtime gauge without any limit, or without duration (a run cannot be told from
+		// the last one's value): no running-too-long panels.
+		"current run, no limit": {append(append([]string(nil), all...), dashboard.CurrentRun), []string{dashboard.PanelFailing, dashboard.PanelFailing, dashboard.PanelStale, dashboard.PanelStale,
+			dashboard.PanelOutcome, dashboard.PanelSinceSuccess, dashboard.PanelSinceSuccess, dashboard.PanelDuration, dashboard.PanelDuration}, 8},
+		"current run, no duration": {[]string{dashboard.ExitCode, dashboard.CurrentRun, dashboard.RunTimeLimit}, []string{dashboard.PanelFailing, dashboard.PanelOutcome}, 2},
 		"no threshold": {[]string{dashboard.ExitCode, dashboard.LastSuccess}, []string{dashboard.PanelFailing, dashboard.PanelFailing,
 			dashboard.PanelOutcome, dashboard.PanelSinceSuccess}, 4},
 	}

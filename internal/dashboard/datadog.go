@@ -116,11 +116,24 @@ func Datadog(s Spec) DatadogDashboard {
 		failing = append(failing, scalar("since_success", LastSuccess))
 		failingF = append(failingF, DatadogFormula{Formula: "since_success", Alias: "Seconds since last success"})
 	}
+	if s.Datadog[ConsecutiveFailures] != "" {
+		failing = append(failing, scalar("in_a_row", ConsecutiveFailures))
+		failingF = append(failingF, DatadogFormula{Formula: "in_a_row", Alias: "Failed runs in a row"})
+	}
 	fleet := []DatadogWidget{tableW(PanelFailing, failing, failingF...)}
 	if s.Datadog[LastSuccess] != "" && s.Datadog[StalenessThreshold] != "" {
 		fleet = append(fleet, tableW(PanelStale,
 			[]DatadogQuery{scalar("since_success", LastSuccess), scalar("threshold", StalenessThreshold)},
 			DatadogFormula{Formula: "since_success - threshold", Alias: "Overdue by (s)", ConditionalFormats: red}))
+	}
+	ddRunState := s.Datadog[CurrentRun] != "" && s.Datadog[RunTimeLimit] != "" && s.Datadog[Duration] != ""
+	if ddRunState {
+		// The monitor's condition: min(current - limit, |current - duration| - 1), red above 0.
+		over, going := "current - limit", "abs(current - duration) - 1"
+		fleet = append(fleet, tableW(PanelTooLong,
+			[]DatadogQuery{scalar("current", CurrentRun), scalar("limit", RunTimeLimit), scalar("duration", Duration)},
+			DatadogFormula{Formula: "current", Alias: "Current run (s)"},
+			DatadogFormula{Formula: fmt.Sprintf("(%s + %s - abs(%s - (%s))) / 2", over, going, over, going), Alias: "Over the limit by (s)", ConditionalFormats: red}))
 	}
 	perJob := []DatadogWidget{series(PanelOutcome, "bars", []DatadogQuery{q("failed", ExitCode)},
 		DatadogFormula{Formula: "failed", Alias: "Failed (1) or succeeded (0)"})}
@@ -137,6 +150,10 @@ func Datadog(s Spec) DatadogDashboard {
 		perJob = append(perJob, series(PanelDuration, "line", []DatadogQuery{q("duration", Duration)},
 			DatadogFormula{Formula: "duration", Alias: "Last run (s)"},
 			DatadogFormula{Formula: "median_9(duration)", Alias: "Rolling median of 9 points (s)"}))
+	}
+	if ddRunState {
+		perJob = append(perJob, series(PanelCurrentRun, "line", []DatadogQuery{q("current", CurrentRun), q("limit", RunTimeLimit)},
+			DatadogFormula{Formula: "current", Alias: "Current run (s)"}, DatadogFormula{Formula: "limit", Alias: "Limit (s)"}))
 	}
 	return DatadogDashboard{
 		Title:       Title,

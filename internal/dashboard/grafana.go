@@ -69,13 +69,25 @@ func Grafana(s Spec) (dashboard.Dashboard, error) {
 		}
 		return p
 	}
+	failingNames := [][2]string{{"Failed", "none"}}
+	if s.has(LastSuccess) {
+		failingNames = append(failingNames, [2]string{"Last success", "dateTimeFromNow"})
+	}
+	if s.has(ConsecutiveFailures) {
+		failingNames = append(failingNames, [2]string{"Failed runs in a row", "none"})
+	}
 	b = b.WithPanel(tablePanel(PanelFailing,
 		"Jobs whose last run ended Failed or Error (held through controller restarts), and when each last succeeded: the outage began after that.",
-		byPanel[PanelFailing], [2]string{"Failed", "none"}, [2]string{"Last success", "dateTimeFromNow"}))
+		byPanel[PanelFailing], failingNames...))
 	if qs := byPanel[PanelStale]; len(qs) > 0 {
 		b = b.WithPanel(tablePanel(PanelStale,
 			"Jobs whose last success is older than their staleness threshold (from the schedule), and since when they are overdue.",
 			qs, [2]string{"Since last success", "s"}, [2]string{"Overdue since", "dateTimeFromNow"}))
+	}
+	if qs := byPanel[PanelTooLong]; len(qs) > 0 {
+		b = b.WithPanel(tablePanel(PanelTooLong,
+			"Runs going on now for longer than their job's limit (the lower of its run-time factor times its median duration and its maximum run time), and since when they run. Empty while a restarted controller has not reported the run yet.",
+			qs, [2]string{"Running for", "s"}, [2]string{"Running since", "dateTimeFromNow"}))
 	}
 
 	// Per-job row.
@@ -107,6 +119,16 @@ func Grafana(s Spec) (dashboard.Dashboard, error) {
 			Legend(legendBuilder()).Tooltip(tooltip()).
 			Description(fmt.Sprintf("Duration of each job's last run, and its median over %s (the slow-run alert's baseline).", s.MedianWindow))
 		suffix := []string{" last run", " median " + s.MedianWindow}
+		for i, q := range qs {
+			p = p.WithTarget(target(q, suffix[i]))
+		}
+		b = b.WithPanel(p)
+	}
+	if qs := byPanel[PanelCurrentRun]; len(qs) > 0 {
+		p := timeseries.NewPanelBuilder().Title(PanelCurrentRun).Datasource(ds).Height(8).Span(12).Unit("s").
+			Legend(legendBuilder()).Tooltip(tooltip()).
+			Description("How long each job's current run has been running (after a run: its duration), and the job's limit: the running-too-long alert fires where a going run crosses it.")
+		suffix := []string{" current run", " limit"}
 		for i, q := range qs {
 			p = p.WithTarget(target(q, suffix[i]))
 		}

@@ -33,6 +33,9 @@ const (
 	sentinelName      = "BMGENSENTINELNAME"
 	sentinelLabel     = "BMGENSENTINELLABEL"
 	sentinelThreshold = int64(918273645546372819)
+	sentinelLimit     = int64(918273645546372817)
+	sentinelFailures  = int64(918273645546372813)
+	sentinelFactor    = 918273645.125
 )
 
 // Recipe is the machine-readable part of the generated file (template
@@ -42,7 +45,8 @@ type Recipe struct {
 	// Prefix is Argo's metric name prefix.
 	Prefix string `json:"prefix"`
 	// Metrics maps each enabled metric's config key (exitCode, duration, lastSuccess,
-	// stalenessThreshold) to its name without the prefix.
+	// stalenessThreshold, and the run-state ones: currentRun, runTimeFactor, runTimeLimit,
+	// consecutiveFailures, failureThreshold) to its name without the prefix.
 	Metrics map[string]string `json:"metrics"`
 	// Help maps the same keys to the help strings.
 	Help map[string]string `json:"help"`
@@ -84,7 +88,8 @@ func BuildRecipe(cfg *config.Config) Recipe {
 		key string
 		m   config.Metric
 	}{{"duration", m.Duration}, {"lastSuccess", m.LastSuccess}, {"stalenessThreshold", m.StalenessThreshold},
-		{"currentRun", m.CurrentRun}, {"consecutiveFailures", m.ConsecutiveFailures}} {
+		{"currentRun", m.CurrentRun}, {"runTimeFactor", m.RunTimeFactor}, {"runTimeLimit", m.RunTimeLimit},
+		{"consecutiveFailures", m.ConsecutiveFailures}, {"failureThreshold", m.FailureThreshold}} {
 		if *e.m.Enabled {
 			r.Metrics[e.key] = e.m.Name
 			r.Help[e.key] = e.m.Help
@@ -103,6 +108,16 @@ func BuildRecipe(cfg *config.Config) Recipe {
 
 func sentinelJob(cfg *config.Config, staleness bool) recipe.Job {
 	j := recipe.Job{Name: sentinelName, Static: map[string]string{}}
+	m := cfg.Spec.Metrics
+	if *m.RunTimeFactor.Enabled {
+		j.Settings.RunTimeFactor = sentinelFactor
+	}
+	if *m.RunTimeLimit.Enabled {
+		j.RunTimeLimitSeconds = sentinelLimit
+	}
+	if *m.FailureThreshold.Enabled {
+		j.Settings.FailureThreshold = sentinelFailures
+	}
 	for i, k := range staticKeys(cfg) {
 		j.Static[k] = sentinelLabel + strconv.Itoa(i)
 	}
@@ -124,9 +139,6 @@ func staticKeys(cfg *config.Config) []string {
 // Render returns the generated template file for cfg.
 func Render(cfg *config.Config) ([]byte, error) {
 	if err := checkNoSentinel(cfg); err != nil {
-		return nil, err
-	}
-	if err := checkPerJobGauges(cfg); err != nil {
 		return nil, err
 	}
 	rc := BuildRecipe(cfg)
@@ -174,6 +186,30 @@ func Render(cfg *config.Config) ([]byte, error) {
 		}
 	}
 
+	// The run-state gauges' per-job values: arguments of the template, like the threshold.
+	_, factor := rc.Metrics["runTimeFactor"]
+	_, limit := rc.Metrics["runTimeLimit"]
+	_, failures := rc.Metrics["failureThreshold"]
+	for _, v := range []struct {
+		on         bool
+		text, expr string
+	}{
+		{factor, strconv.FormatFloat(sentinelFactor, 'f', -1, 64), `{{ include "batch-monitoring.yamlScalar" $job.factor }}`},
+		{limit, strconv.FormatInt(sentinelLimit, 10), `{{ include "batch-monitoring.yamlScalar" (toString (int64 $job.runTimeLimit)) }}`},
+		{failures, strconv.FormatInt(sentinelFailures, 10), `{{ include "batch-monitoring.yamlScalar" (toString (int64 $job.failureThreshold)) }}`},
+	} {
+		if !v.on {
+			continue
+		}
+		text, err := scalarText(recipe.Scalar(v.text))
+		if err != nil {
+			return nil, err
+		}
+		if err := replace(text, v.expr, 1); err != nil {
+			return nil, err
+		}
+	}
+
 	managed, err := scalarText(recipe.Scalar(rc.ManagedMetrics))
 	if err != nil {
 		return nil, err
@@ -199,10 +235,28 @@ func Render(cfg *config.Config) ([]byte, error) {
 	if rc.StalenessThreshold {
 		w(" \"stalenessThresholdSeconds\" <seconds>")
 	}
+	if limit {
+		w(" \"runTimeLimitSeconds\" <seconds>")
+	}
+	if factor {
+		w(" [\"runTimeFactor\" <number>]")
+	}
+	if failures {
+		w(" [\"failureThreshold\" <runs>]")
+	}
 	w(" [\"labels\" (dict <static label> <value>)])\n")
 	if rc.StalenessThreshold {
 		w("stalenessThresholdSeconds: the longest gap between scheduled runs + startingDeadlineSeconds +\n")
 		w("expected run time; `argo-metrics-gen schedule` prints it for rendered CronWorkflows.\n")
+	}
+	if limit {
+		w("runTimeLimitSeconds: the longest a run may take, at most the shortest gap between scheduled runs\n")
+		w("(written as annotation %s, which inject checks against the schedule).\n", config.AnnotationMaxRunSeconds)
+	}
+	if factor || failures {
+		w("runTimeFactor (default %s) and failureThreshold (default %d): the job's %s and %s annotations.\n",
+			strconv.FormatFloat(*cfg.Spec.RunTime.Factor, 'f', -1, 64), *cfg.Spec.ConsecutiveFailures.Threshold,
+			config.AnnotationRunTimeFactor, config.AnnotationConsecutiveFailures)
 	}
 	w("*/ -}}\n\n")
 
@@ -257,7 +311,38 @@ func Render(cfg *config.Config) ([]byte, error) {
 		w("{{- fail (printf \"batch-monitoring.workflowMetrics: CronWorkflow %%s: stalenessThresholdSeconds must be a positive whole number of seconds, got %%v\" $name $t) -}}\n")
 		w("{{- end -}}\n")
 	}
-	w("{{- toJson (dict \"name\" $name \"static\" $static \"threshold\" $threshold \"overrides\" (sortAlpha $overrides | join \",\")) -}}\n")
+	w("{{- $job := dict \"name\" $name \"static\" $static \"threshold\" $threshold \"overrides\" (sortAlpha $overrides | join \",\") -}}\n")
+	if factor {
+		def := strconv.FormatFloat(*cfg.Spec.RunTime.Factor, 'f', -1, 64)
+		w("{{- $_ := set $job \"factor\" %s -}}\n", strconv.Quote(def))
+		w("{{- if hasKey . \"runTimeFactor\" -}}\n")
+		w("{{- $f := float64 .runTimeFactor -}}\n")
+		w("{{- if or (le $f 0.0) (gt $f 1000000.0) -}}\n")
+		w("{{- fail (printf \"batch-monitoring.workflowMetrics: CronWorkflow %%s: runTimeFactor must be a number above 0, got %%v\" $name .runTimeFactor) -}}\n")
+		w("{{- end -}}\n")
+		w("{{- $_ := set $job \"factor\" (ternary (toString (int64 $f)) (toString $f) (eq $f (float64 (int64 $f)))) -}}\n")
+		w("{{- $_ := set $job \"factorAnnotation\" true -}}\n")
+		w("{{- end -}}\n")
+	}
+	if limit {
+		w("{{- $l := .runTimeLimitSeconds -}}\n")
+		w("{{- if or (not (hasKey . \"runTimeLimitSeconds\")) (kindIs \"invalid\" $l) (le (int64 $l) 0) (ne (float64 (int64 $l)) (float64 $l)) -}}\n")
+		w("{{- fail (printf \"batch-monitoring.workflowMetrics: CronWorkflow %%s: runTimeLimitSeconds is required: a positive whole number of seconds, at most the shortest gap between scheduled runs (`argo-metrics-gen schedule` prints it), got %%v\" $name $l) -}}\n")
+		w("{{- end -}}\n")
+		w("{{- $_ := set $job \"runTimeLimit\" (int64 $l) -}}\n")
+	}
+	if failures {
+		w("{{- $_ := set $job \"failureThreshold\" %d -}}\n", *cfg.Spec.ConsecutiveFailures.Threshold)
+		w("{{- if hasKey . \"failureThreshold\" -}}\n")
+		w("{{- $n := .failureThreshold -}}\n")
+		w("{{- if or (kindIs \"invalid\" $n) (lt (int64 $n) 1) (ne (float64 (int64 $n)) (float64 $n)) -}}\n")
+		w("{{- fail (printf \"batch-monitoring.workflowMetrics: CronWorkflow %%s: failureThreshold must be a whole number of at least 1, got %%v\" $name $n) -}}\n")
+		w("{{- end -}}\n")
+		w("{{- $_ := set $job \"failureThreshold\" (int64 $n) -}}\n")
+		w("{{- $_ := set $job \"failuresAnnotation\" true -}}\n")
+		w("{{- end -}}\n")
+	}
+	w("{{- toJson $job -}}\n")
 	w("{{- end -}}\n\n")
 
 	w("{{- /* batch-monitoring.workflowMetricsItems: the entries inject appends to\n")
@@ -279,6 +364,15 @@ func Render(cfg *config.Config) ([]byte, error) {
 	w("{{- if $job.overrides -}}\n%s: {{ $job.overrides | quote }}\n{{ end -}}\n", config.AnnotationLabels)
 	if rc.StalenessThreshold {
 		w("%s: {{ int64 $job.threshold | toString | quote }}\n", config.AnnotationStalenessThreshold)
+	}
+	if factor {
+		w("{{ if $job.factorAnnotation -}}\n%s: {{ $job.factor | quote }}\n{{ end -}}\n", config.AnnotationRunTimeFactor)
+	}
+	if limit {
+		w("%s: {{ int64 $job.runTimeLimit | toString | quote }}\n", config.AnnotationMaxRunSeconds)
+	}
+	if failures {
+		w("{{ if $job.failuresAnnotation -}}\n%s: {{ int64 $job.failureThreshold | toString | quote }}\n{{ end -}}\n", config.AnnotationConsecutiveFailures)
 	}
 	w("%s: %s\n", config.AnnotationManaged, managed)
 	w("{{- end -}}\n")
@@ -334,22 +428,6 @@ func escapeBraces(text string) string {
 	}
 }
 
-// checkPerJobGauges refuses the run-state threshold gauges: their per-job values (factor,
-// run-time limit, failure threshold) are not arguments of the chart's template yet. The
-// currentRun and consecutiveFailures gauges themselves have none and are supported.
-func checkPerJobGauges(cfg *config.Config) error {
-	m := cfg.Spec.Metrics
-	for _, g := range []struct {
-		path string
-		m    config.Metric
-	}{{"runTimeFactor", m.RunTimeFactor}, {"runTimeLimit", m.RunTimeLimit}, {"failureThreshold", m.FailureThreshold}} {
-		if *g.m.Enabled {
-			return fmt.Errorf("spec.metrics.%s: the chart's template does not take this per-job gauge's value yet; set spec.metrics.%s.enabled: false for helm-template, or inject it with argo-metrics-gen", g.path, g.path)
-		}
-	}
-	return nil
-}
-
 func checkNoSentinel(cfg *config.Config) error {
 	var texts []string
 	m := cfg.Spec.Metrics
@@ -361,7 +439,7 @@ func checkNoSentinel(cfg *config.Config) error {
 		texts = append(texts, k, v)
 	}
 	for _, t := range texts {
-		if strings.Contains(t, "BMGENSENTINEL") || strings.Contains(t, strconv.FormatInt(sentinelThreshold, 10)) {
+		if strings.Contains(t, "BMGENSENTINEL") || strings.Contains(t, "918273645") {
 			return fmt.Errorf("configuration text %q contains a string reserved by the template generator", t)
 		}
 	}

@@ -138,25 +138,35 @@ func jsonString(v string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// The run-state gauges without per-job values render; the threshold gauges, whose values the
-// chart's template does not take, are refused with the field to turn off.
+// Every run-state gauge renders; the per-job values of the threshold gauges become template
+// arguments (internal/chart TestRunStateTemplateArguments and TestNamedTemplateIsInjectOutput
+// render them through Helm).
 func TestRenderRunState(t *testing.T) {
-	off := false
 	cfg, err := config.LoadFile("../../examples/run-state/config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := helmtpl.Render(cfg); err == nil || !strings.Contains(err.Error(), "spec.metrics.runTimeFactor") {
-		t.Fatalf("want the per-job gauges refused, got %v", err)
-	}
-	cfg.Spec.Metrics.RunTimeFactor.Enabled, cfg.Spec.Metrics.RunTimeLimit.Enabled, cfg.Spec.Metrics.FailureThreshold.Enabled = &off, &off, &off
 	out, err := helmtpl.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"name: current_run_seconds", "realtime: true", "name: consecutive_failures", "operation: Add"} {
+	for _, want := range []string{"name: current_run_seconds", "realtime: true", "name: consecutive_failures", "operation: Add",
+		`value: {{ include "batch-monitoring.yamlScalar" $job.factor }}`,
+		`value: {{ include "batch-monitoring.yamlScalar" (toString (int64 $job.runTimeLimit)) }}`,
+		`value: {{ include "batch-monitoring.yamlScalar" (toString (int64 $job.failureThreshold)) }}`,
+		`"runTimeLimitSeconds" <seconds>`, "argo-metrics-gen.io/max-run-seconds: "} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendered template lacks %q", want)
 		}
+	}
+	rc := helmtpl.BuildRecipe(cfg)
+	for key, name := range map[string]string{"currentRun": "current_run_seconds", "runTimeFactor": "run_time_factor", "runTimeLimit": "run_time_limit_seconds",
+		"consecutiveFailures": "consecutive_failures", "failureThreshold": "consecutive_failures_threshold"} {
+		if rc.Metrics[key] != name {
+			t.Errorf("recipe metric %s = %q, want %q (the chart's alerts look them up)", key, rc.Metrics[key], name)
+		}
+	}
+	if strings.Contains(string(out), "918273645") {
+		t.Error("a sentinel is left in the template")
 	}
 }

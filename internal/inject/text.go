@@ -283,28 +283,50 @@ type generated struct {
 
 // spliced is the result of applying edits to the text.
 type spliced struct {
-	out, probe []byte
-	blocks     []generated
-	inserted   map[*yaml.Node]bool // nodes the probe writes as "~"
-	full       bool                // some edit has no probe: verify out itself
+	src      []byte
+	out      []byte
+	splices  []splice // sorted: the probe is src with each one's probe text
+	blocks   []generated
+	windows  []window            // one per edit, when every edit has one (verify.go)
+	inserted map[*yaml.Node]bool // nodes the probe writes as "~"
+	full     bool                // some edit has no probe: verify out itself
+}
+
+// probe writes the whole probe document.
+func (r *spliced) probe() []byte {
+	var b bytes.Buffer
+	b.Grow(len(r.src) + 256)
+	pos := 0
+	for _, sp := range r.splices {
+		b.Write(r.src[pos:sp.start])
+		b.WriteString(sp.probe)
+		pos = sp.end
+	}
+	b.Write(r.src[pos:])
+	return b.Bytes()
 }
 
 // applyText turns edits into splices on the original bytes. ok is false when an edit touches
 // a layout this splicer does not handle; the caller then re-encodes the document.
 func (s *source) applyText(edits []edit) (*spliced, bool) {
-	r := &spliced{inserted: map[*yaml.Node]bool{}}
+	r := &spliced{src: s.src, inserted: map[*yaml.Node]bool{}}
 	var splices []splice
+	windowed := true
 	for _, e := range edits {
 		sp, ok := s.spliceFor(e, r)
 		if !ok {
 			return nil, false
 		}
+		if w, ok := s.window(e, sp); ok && windowed {
+			r.windows = append(r.windows, w)
+		} else {
+			windowed, r.windows = false, nil
+		}
 		splices = append(splices, sp...)
 	}
 	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
-	var out, probe bytes.Buffer
+	var out bytes.Buffer
 	out.Grow(len(s.src) + 4096)
-	probe.Grow(len(s.src) + 256)
 	pos := 0
 	for _, sp := range splices {
 		if sp.start < pos {
@@ -312,13 +334,10 @@ func (s *source) applyText(edits []edit) (*spliced, bool) {
 		}
 		out.Write(s.src[pos:sp.start])
 		out.WriteString(sp.text)
-		probe.Write(s.src[pos:sp.start])
-		probe.WriteString(sp.probe)
 		pos = sp.end
 	}
 	out.Write(s.src[pos:])
-	probe.Write(s.src[pos:])
-	r.out, r.probe = out.Bytes(), probe.Bytes()
+	r.out, r.splices = out.Bytes(), splices
 	return r, true
 }
 
@@ -493,6 +512,7 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 // renderKey writes "key: value" at col, with a nested block value on the following lines.
 func (s *source) renderKey(col int, key string, value *yaml.Node) string {
 	var b strings.Builder
+	b.Grow(4096) // a metrics block of the default config is ~2.8 KB
 	s.writeKey(&b, col, key, value, false)
 	return b.String()
 }
@@ -503,7 +523,7 @@ func (s *source) writeKey(b *strings.Builder, col int, key string, value *yaml.N
 	if !first {
 		writeSpaces(b, col)
 	}
-	writeScalar(b, recipe.Scalar(key))
+	writeString(b, key, !recipe.PlainSafe(key)) // as recipe.Scalar(key) renders
 	b.WriteString(":")
 	if value.Kind == yaml.ScalarNode {
 		b.WriteString(" ")
@@ -556,18 +576,23 @@ func writeSpaces(b *strings.Builder, n int) {
 }
 
 func writeScalar(b *strings.Builder, n *yaml.Node) {
-	if n.Style != yaml.DoubleQuotedStyle {
-		b.WriteString(n.Value)
+	writeString(b, n.Value, n.Style == yaml.DoubleQuotedStyle)
+}
+
+// writeString writes v plain or double-quoted.
+func writeString(b *strings.Builder, v string, quoted bool) {
+	if !quoted {
+		b.WriteString(v)
 		return
 	}
-	for i := 0; i < len(n.Value); i++ {
-		if c := n.Value[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			b.WriteString(quote(n.Value))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b.WriteString(quote(v))
 			return
 		}
 	}
 	b.WriteByte('"') // printable ASCII without quotes or backslashes: quote would write it as is
-	b.WriteString(n.Value)
+	b.WriteString(v)
 	b.WriteByte('"')
 }
 

@@ -1,19 +1,26 @@
 package inject
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"sort"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
 // verify proves that spliced text reads back as the edited tree, without re-parsing every
 // generated line of every document (that doubled the cost of a run):
 //
-//   - Positions: the document is parsed with each generated block replaced by a one-line probe
-//     at the same place ("key: ~", one "- ~" per item). The probe tree must equal the edited tree
-//     with each generated node read as null. Generated blocks are indented deeper than the line
-//     they start on and end before a line indented less, so the probe attaches where the block
-//     does.
+//   - Positions: the document with each generated block replaced by a one-line probe at the
+//     same place ("key: ~", one "- ~" per item) must read as the edited tree with each generated
+//     node read as null. Generated blocks are indented deeper than the line they start on and
+//     end before a line indented less, so the probe attaches where the block does. Only the
+//     windows around the edits are parsed when that is sound (positionsByWindows); otherwise
+//     the whole probe document.
 //   - Blocks: each generated block must parse on its own to its nodes. Blocks differ between
 //     resources only in scalar values, and each value is one token on its line, plain-safe or a
 //     JSON string, so one check per block shape (the text with values masked) covers them all.
@@ -23,8 +30,7 @@ func (in *Injector) verify(r *spliced, doc *yaml.Node) bool {
 	if r.full {
 		return sameAs(r.out, doc)
 	}
-	var got yaml.Node
-	if err := yaml.Unmarshal(r.probe, &got); err != nil || !equalProbe(&got, doc, r.inserted) {
+	if !positionsByWindows(r) && !positionsByProbe(r, doc) {
 		return false
 	}
 	for _, b := range r.blocks {
@@ -39,6 +45,273 @@ func (in *Injector) verify(r *spliced, doc *yaml.Node) bool {
 		in.shapes.Store(shape, true)
 	}
 	return true
+}
+
+// positionsByProbe parses the whole probe document.
+func positionsByProbe(r *spliced, doc *yaml.Node) bool {
+	var got yaml.Node
+	return yaml.Unmarshal(r.probe(), &got) == nil && equalProbe(&got, doc, r.inserted)
+}
+
+// window is the part of the probe document one edit touches: from the line of an entry (key)
+// of the block mapping m, at column col, through the edit's splices and every following line
+// up to one that ends m (left of col, "...", the end) or is m's next key (line next, at col).
+// A window of an appended entry may start at the entry itself (key nil) when the text before
+// it is proved closed: by its last token alone (endsClean) or by pre, the last entry before
+// it that starts its line, parsed on its own.
+type window struct {
+	m, key     *yaml.Node
+	col        int
+	start, end int // offsets in the source
+	next       int // 0: the window ends m
+	text       []byte
+	pre        *window // holds exactly its key's entry
+	probeOnly  string  // the window is the probe of this appended key, blank and comment lines
+}
+
+// positionsByWindows proves the positions by parsing each edit's window on its own. It is as
+// strong as parsing the whole probe document: a window starts where a key of a block mapping
+// starts its line (or after a part proved closed), so the scanner enters it with no token open
+// and the same innermost indentation as a standalone parse whose root mapping is at col;
+// inside it every content line is indented at least col, so the outer indentation levels never
+// come into play; it ends with a line break where a parse of the original ends m or starts m's
+// next key, having parsed completely on its own (nothing open), so the rest of the document
+// reads as it did. Windows that do not parse alone (an alias of an anchor outside, a tag
+// directive) fall back to the whole probe document.
+func positionsByWindows(r *spliced) bool {
+	if len(r.windows) == 0 {
+		return false
+	}
+	ws := append([]window(nil), r.windows...)
+	sort.Slice(ws, func(i, j int) bool { return ws[i].start < ws[j].start })
+	for k := range ws {
+		if k > 0 && ws[k].start < ws[k-1].end {
+			return false
+		}
+		if !ws[k].proves(r.inserted) || (ws[k].pre != nil && !ws[k].pre.proves(nil)) {
+			return false
+		}
+	}
+	return true
+}
+
+// proves parses the window on its own and compares it with the entries of m it covers.
+func (w *window) proves(inserted map[*yaml.Node]bool) bool {
+	i := len(w.m.Content) - 2 // the entry the edit appended
+	if w.key != nil {
+		i = indexOf(w.m.Content, w.key)
+	}
+	if i < 0 || i%2 != 0 {
+		return false
+	}
+	j := len(w.m.Content)
+	switch {
+	case w.pre == nil && w.key != nil && w.next < 0:
+		j = i + 2
+	case w.next > 0:
+		j = -1
+		for n := i + 2; n < len(w.m.Content); n += 2 {
+			if key := w.m.Content[n]; key.Line == w.next && key.Column == w.col+1 {
+				j = n
+				break
+			}
+		}
+		if j < 0 {
+			return false
+		}
+	}
+	if w.probeOnly != "" {
+		// "key: ~" as written by spliceFor, the key one token (FuzzScalarText): no parse needed.
+		return j-i == 2 && w.m.Content[i].Value == w.probeOnly && inserted[w.m.Content[i+1]]
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(w.text))
+	var got, extra yaml.Node
+	if dec.Decode(&got) != nil || !errors.Is(dec.Decode(&extra), io.EOF) || len(got.Content) != 1 {
+		return false // one document: text after the root would start another
+	}
+	root := got.Content[0]
+	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || len(root.Content) != j-i || root.Content[0].Column != w.col+1 {
+		return false
+	}
+	for n, c := range root.Content {
+		if !equalProbe(c, w.m.Content[i+n], inserted) {
+			return false
+		}
+	}
+	return true
+}
+
+// window finds the window of edit e, whose splices are sps; false when it has none (the whole
+// probe document is parsed then).
+func (s *source) window(e edit, sps []splice) (window, bool) {
+	target := e.path[len(e.path)-1]
+	var m, key *yaml.Node
+	switch e.op {
+	case opAddKey:
+		m, key = target, target.Content[len(target.Content)-2]
+	case opSetValue:
+		m, key = target, target.Content[keyIndex(target, e.key)]
+	case opSpliceSeq:
+		if len(e.path) >= 2 {
+			m = e.path[len(e.path)-2]
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				if m.Content[i+1] == target {
+					key = m.Content[i]
+				}
+			}
+		}
+	}
+	if key == nil || m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(sps) == 0 || key.Line < 1 || key.Line > s.lines() {
+		return window{}, false
+	}
+	col := key.Column - 1
+	w := window{m: m, key: key, col: col, start: s.lineStart[key.Line-1], end: len(s.src)}
+	if e.op == opAddKey && len(sps) == 1 && (s.endsClean(m, sps[0].start) || s.closedBy(m, sps[0].start, &w)) {
+		// The new entry alone: what stands before it in m is closed.
+		w.key, w.start, w.col = nil, sps[0].start, m.Content[0].Column-1
+	} else if indentOf(s.line(key.Line)) != col {
+		return window{}, false // the key shares its line with "- ", "? " or "---"
+	}
+	sps = append([]splice(nil), sps...)
+	sort.SliceStable(sps, func(i, j int) bool { return sps[i].start < sps[j].start })
+	last := w.start
+	for _, sp := range sps {
+		if sp.start < last {
+			return window{}, false
+		}
+		last = sp.end
+	}
+	// Lines from the one after the last splice: indented deeper, blank, comments and a compact
+	// sequence's dashes at col still belong to m's entry.
+	for l := sort.SearchInts(s.lineStart, last) + 1; l <= s.lines(); l++ {
+		line := s.line(l)
+		if isBlank(line) || isComment(line) {
+			continue
+		}
+		ind := indentOf(line)
+		if ind > w.col || (ind == w.col && isDash(line[ind:])) {
+			continue
+		}
+		w.end = s.lineStart[l-1]
+		if ind == w.col && !isMarker(line, "...") {
+			w.next = l
+		}
+		break
+	}
+	var b bytes.Buffer
+	b.Grow(w.end - w.start + 64)
+	pos := w.start
+	for _, sp := range sps {
+		b.Write(s.src[pos:sp.start])
+		b.WriteString(sp.probe)
+		pos = sp.end
+	}
+	b.Write(s.src[pos:w.end])
+	w.text = b.Bytes()
+	if w.end < len(s.src) && !bytes.HasSuffix(w.text, []byte("\n")) {
+		return window{}, false // the window must hand the next line over at its start
+	}
+	if w.key == nil {
+		probe := strings.Repeat(" ", w.col) + scalarText(recipe.Scalar(e.key)) + ": ~" + s.eol
+		rest, ok := bytes.CutPrefix(bytes.TrimLeft(w.text, "\r\n"), []byte(probe))
+		for _, line := range bytes.SplitAfter(rest, []byte("\n")) {
+			ok = ok && (isBlank(line) || isComment(line))
+		}
+		if ok {
+			w.probeOnly = e.key
+		}
+	}
+	return w, true
+}
+
+// endsClean reports whether, at offset end (a line start or the end of the source), the text
+// of the block collection n is closed: its last node is a scalar or alias whose token ends on
+// its own line, inside block collections only, with only blank and comment lines after it. No
+// scalar, flow collection or block scalar is then open at end.
+func (s *source) endsClean(n *yaml.Node, end int) bool {
+	for n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		if n.Style&yaml.FlowStyle != 0 || len(n.Content) == 0 {
+			return false
+		}
+		n = n.Content[len(n.Content)-1]
+	}
+	off := s.offset(n)
+	if off < 0 || (end < len(s.src) && (end == 0 || s.src[end-1] != '\n')) {
+		return false
+	}
+	rest := s.line(n.Line)[off-s.lineStart[n.Line-1]:]
+	tok := -1
+	switch {
+	case n.Kind == yaml.AliasNode && bytes.HasPrefix(rest, []byte("*"+n.Value)):
+		tok = 1 + len(n.Value)
+	case n.Kind != yaml.ScalarNode:
+	case n.Style == 0 && n.Value != "" && bytes.HasPrefix(rest, []byte(n.Value)):
+		tok = len(n.Value)
+	case n.Style == yaml.DoubleQuotedStyle && len(rest) > 0 && rest[0] == '"':
+		for i := 1; i < len(rest); i++ {
+			if rest[i] == '\\' {
+				i++
+			} else if rest[i] == '"' {
+				tok = i + 1
+				break
+			}
+		}
+	case n.Style == yaml.SingleQuotedStyle && len(rest) > 0 && rest[0] == '\'':
+		for i := 1; i < len(rest); i++ {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
+					i++
+					continue
+				}
+				tok = i + 1
+				break
+			}
+		}
+	}
+	if tok < 0 {
+		return false
+	}
+	if after := rest[tok:]; !isBlank(after) && !(after[0] == ' ' && isComment(after)) {
+		return false
+	}
+	for l := n.Line + 1; l <= s.lines() && s.lineStart[l-1] < end; l++ {
+		if line := s.line(l); !isBlank(line) && !isComment(line) {
+			return false
+		}
+	}
+	return true
+}
+
+// closedBy sets w.pre to the last entry of block collection n that starts its line, when the
+// text from there to end (a line start) holds nothing else: its standalone parse then proves
+// the text closed at end.
+func (s *source) closedBy(n *yaml.Node, end int, w *window) bool {
+	if end == 0 || s.src[end-1] != '\n' {
+		return false
+	}
+	var pre *window
+	for len(n.Content) > 0 && n.Style&yaml.FlowStyle == 0 {
+		if n.Kind == yaml.MappingNode {
+			k := n.Content[len(n.Content)-2]
+			if k.Line >= 1 && k.Line <= s.lines() && indentOf(s.line(k.Line)) == k.Column-1 {
+				pre = &window{m: n, key: k, col: k.Column - 1, start: s.lineStart[k.Line-1], end: end, next: -1}
+			}
+		} else if n.Kind != yaml.SequenceNode {
+			break
+		}
+		n = n.Content[len(n.Content)-1]
+	}
+	if pre == nil || pre.start >= end {
+		return false
+	}
+	pre.text = s.src[pre.start:end]
+	w.pre = pre
+	return true
+}
+
+// isDash reports whether t starts with a block sequence entry's "-".
+func isDash(t []byte) bool {
+	return len(t) > 0 && t[0] == '-' && (len(t) == 1 || t[1] == ' ' || t[1] == '\t')
 }
 
 // equalProbe compares got with want like equalNodes, except that where want has a node of

@@ -27,9 +27,13 @@ const (
 	envInner        = "E2E_INNER" // set on the re-executed test binary inside the netns
 	envAPIServer    = "E2E_APISERVER_BIN"
 	envController   = "E2E_CONTROLLER_BIN"
+	envPrometheus   = "E2E_PROMETHEUS_BIN" // the Prometheus server (test/tools/prometheus.sh)
 
 	defaultArgoVersion = "v3.7.18"
 	defaultKubeVersion = "v1.34.1"
+	// prometheusVersion is the Prometheus server that evaluates the chart's rules
+	// (prometheus_test.go); the same release as the chart tests' promtool.
+	prometheusVersion = "v0.305.0"
 )
 
 // plane is the running control plane, nil when the tests are skipped.
@@ -144,7 +148,8 @@ func runE2E(m *testing.M) int {
 }
 
 // ensureBinaries builds or finds the cached kube-apiserver and workflow-controller (build.sh)
-// and records their paths in the environment the (re-executed) tests read.
+// and Prometheus server (../tools/prometheus.sh), and records their paths in the environment
+// the (re-executed) tests read.
 func ensureBinaries() error {
 	if _, err := exec.LookPath(etcdBinary()); err != nil {
 		return fmt.Errorf("etcd not found (%v): install Debian's etcd-server (apt-get install etcd-server) or set E2E_ETCD", err)
@@ -155,6 +160,9 @@ func ensureBinaries() error {
 		}
 		start := time.Now()
 		cmd := exec.Command("./build.sh", component, version)
+		if component == "prometheus" {
+			cmd = exec.Command("../tools/prometheus.sh", component, version)
+		}
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
@@ -167,7 +175,10 @@ func ensureBinaries() error {
 	if err := build("apiserver", kubeVersion(), envAPIServer); err != nil {
 		return err
 	}
-	return build("controller", argoVersion(), envController)
+	if err := build("controller", argoVersion(), envController); err != nil {
+		return err
+	}
+	return build("prometheus", prometheusVersion, envPrometheus)
 }
 
 func etcdBinary() string {

@@ -2,7 +2,7 @@
 # go-replaces.sh GOMOD: prints the module-level replace directives of GOMOD, one
 # "replace OLD => NEW" line each, local-path ones left out. A module's replaces apply only in its
 # own module, so a throw-away module that builds one of its commands (test/e2e/build.sh,
-# test/tools/promtool.sh) carries them over with this.
+# test/tools/prometheus.sh) carries them over with this.
 set -euo pipefail
 awk '
   /^replace \(/ {blk=1; next}

@@ -45,7 +45,11 @@ expressions for the job's namespace and name. */ -}}
 {{- else -}}
 **Runbook**
 1. Recent runs of the job: `argo list -n {{ $ns }} -l workflows.argoproj.io/cron-workflow={{ $job }}`{{ with $v.argoServerURL }} · [Argo UI]({{ trimSuffix "/" . }}/cron-workflows/{{ $ns }}/{{ $job }}){{ end }}
-{{- if eq .alert "slowRun" }}
+{{- if eq .alert "runningTooLong" }}
+2. What the run waits for: `argo get -n {{ $ns }} <workflow>` (the running step, pods Pending or stuck), `argo logs -n {{ $ns }} <workflow>`.
+3. If it hangs, stop it (`argo stop -n {{ $ns }} <workflow>`) and re-run: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}`; if it is only slow, raise its limit (`argo-metrics-gen.io/run-time-factor`, `argo-metrics-gen.io/max-run-seconds`).
+4. The alert resolves when the run ends.
+{{- else if eq .alert "slowRun" }}
 2. Compare the last run with earlier ones: `argo get -n {{ $ns }} <workflow>` shows each step's duration; look for a step that grew (data volume, a slow dependency, throttling, pending pods).
 3. A slow run still succeeded; if it risks overlapping the next one, consider `concurrencyPolicy: Forbid` on the CronWorkflow.
 {{- else }}
@@ -98,7 +102,11 @@ then alerts on what it recorded. */ -}}
 {{- $need := list -}}
 {{- if $a.lastRunFailed.enabled -}}{{- $need = append $need "exitCode" -}}{{- end -}}
 {{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}{{- $need = concat $need (list "lastSuccess" "stalenessThreshold") -}}{{- end -}}
-{{- if and $a.slowRun.enabled $m.duration -}}{{- $need = append $need "duration" -}}{{- end -}}
+{{- $tooLong := and $a.runningTooLong.enabled $m.currentRun $m.duration (or $m.runTimeFactor $m.runTimeLimit) -}}
+{{- $streak := and $a.consecutiveFailures.enabled $m.consecutiveFailures $m.failureThreshold -}}
+{{- if and (or $a.slowRun.enabled $tooLong) $m.duration -}}{{- $need = append $need "duration" -}}{{- end -}}
+{{- if $tooLong -}}{{- $need = append $need "currentRun" -}}{{- with $m.runTimeFactor -}}{{- $need = append $need "runTimeFactor" -}}{{- end -}}{{- with $m.runTimeLimit -}}{{- $need = append $need "runTimeLimit" -}}{{- end -}}{{- end -}}
+{{- if $streak -}}{{- $need = concat $need (list "consecutiveFailures" "failureThreshold") -}}{{- if not $a.lastRunFailed.enabled -}}{{- $need = append $need "exitCode" -}}{{- end -}}{{- end -}}
 {{- range $key := $need -}}
 {{- $metric := get $m $key -}}
 {{- $_ := set $rec $key (printf "cronworkflow:%s:leader" $metric) -}}
@@ -133,6 +141,54 @@ then alerts on what it recorded. */ -}}
   "annotations" (dict
     "summary" (printf "The last run of CronWorkflow %s/%s was slower than usual" $ns $job)
     "description" (printf "The last run of CronWorkflow %s in namespace %s took {{ $value | humanizeDuration }}, more than %v times its median duration over %s.\n\n%s" $job $ns $a.slowRun.factor $a.slowRun.window (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "slowRun" "ns" $ns "job" $job))))) -}}
+{{- end -}}
+{{- if $tooLong -}}
+{{- /* Running too long: the realtime current_run_seconds grows while a run goes and, after it,
+stays at the run's duration as whole seconds (v3.6 removes it instead), within 1 s of the
+duration gauge; after a restart it is absent until the controller processes a running run
+(test/e2e/README.md). So a run goes while it differs from the last recorded duration by more
+than 1 s, or exists before any duration. The limits are written at completion and held over
+lookback; the live current value is used (a stale one never grows). The threshold is the lower of
+factor × median duration and the limit, whichever the job has; before its first completion only
+firstRunSeconds (0: none). */ -}}
+{{- $cur := $rec.currentRun -}}
+{{- $dur := printf "last_over_time(%s[%s])" $rec.duration $lb -}}
+{{- $terms := list -}}
+{{- with $rec.runTimeFactor -}}{{- $terms = append $terms (printf "last_over_time(%s[%s]) * quantile_over_time(0.5, %s[%s])" . $lb $rec.duration $a.slowRun.window) -}}{{- end -}}
+{{- with $rec.runTimeLimit -}}{{- $terms = append $terms (printf "last_over_time(%s[%s])" . $lb) -}}{{- end -}}
+{{- $limit := first $terms -}}
+{{- if eq (len $terms) 2 -}}{{- $limit = printf "(%s <= %s) or %s or %s" (index $terms 0) (index $terms 1) (index $terms 1) (index $terms 0) -}}{{- end -}}
+{{- $over := printf "%s > (%s)" $cur $limit -}}
+{{- if gt (int $a.runningTooLong.firstRunSeconds) 0 -}}{{- $over = printf "%s or (%s > %v unless (%s))" $over $cur (int $a.runningTooLong.firstRunSeconds) $limit -}}{{- end -}}
+{{- $rules = append $rules (dict
+  "alert" "ArgoCronWorkflowRunningTooLong"
+  "expr" (printf "(%s) and (abs(%s - %s) > 1 or (%s unless %s))" $over $cur $dur $cur $dur)
+  "labels" (merge (dict "severity" $a.runningTooLong.severity) $extra)
+  "annotations" (dict
+    "summary" (printf "A run of CronWorkflow %s/%s is running too long" $ns $job)
+    "description" (printf "The current run of CronWorkflow %s in namespace %s has been running for {{ $value | humanizeDuration }}, longer than its limit (the lower of its run-time factor times its median duration and its maximum run time).\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "runningTooLong" "ns" $ns "job" $job))))) -}}
+{{- end -}}
+{{- if $streak -}}
+{{- /* N consecutive failures: consecutive_failures counts in the controller's memory and
+vanishes at a restart (the next failure counts 1 again). Two recording rules keep when the count
+last reached the job's threshold and when a run last succeeded; the alert holds while the first
+is later, over lookback: open from the Nth failure in a row until the next success, across
+restarts. */ -}}
+{{- $reached := printf "cronworkflow:%s:threshold_reached_timestamp" $m.consecutiveFailures -}}
+{{- $succeeded := printf "cronworkflow:%s:succeeded_timestamp" $m.exitCode -}}
+{{- $rules = append $rules (dict
+  "record" $reached
+  "expr" (printf "timestamp(%s >= last_over_time(%s[%s]))" $rec.consecutiveFailures $rec.failureThreshold $lb)) -}}
+{{- $rules = append $rules (dict
+  "record" $succeeded
+  "expr" (printf "timestamp(%s == 0)" $rec.exitCode)) -}}
+{{- $rules = append $rules (dict
+  "alert" "ArgoCronWorkflowConsecutiveFailures"
+  "expr" (printf "last_over_time(%s[%s]) > (last_over_time(%s[%s]) or 0 * last_over_time(%s[%s]))" $reached $lb $succeeded $lb $reached $lb)
+  "labels" (merge (dict "severity" $a.consecutiveFailures.severity) $extra)
+  "annotations" (dict
+    "summary" (printf "CronWorkflow %s/%s failed its threshold of runs in a row" $ns $job)
+    "description" (printf "CronWorkflow %s in namespace %s has failed as many runs in a row as its threshold allows (argo-metrics-gen.io/consecutive-failures). This alert stays firing until a run succeeds.\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "consecutiveFailures" "ns" $ns "job" $job))))) -}}
 {{- end -}}
 {{- if $a.controllerDown.enabled -}}
 {{- $sel := ternary "argo_workflows_is_leader" (printf "argo_workflows_is_leader{namespace=%q}" (include "batch-monitoring.controllerNamespace" $ctx)) (eq .backend "gmp") -}}

@@ -5,15 +5,15 @@ pod-annotation snippets and the Kustomize component (generated from the snippets
 
 {{- /* batch-monitoring.datadogMetrics: the metrics the check collects, as JSON:
 {"extra": [{"<exported name>": {"name": ..., "type": ...}}, ...], "names": {"<key>": "argo_workflows.<name>"}}.
-Types: gauges, except last_success_timestamp, collected as time_elapsed (seconds since). */ -}}
+Types: gauges (the run-state ones too, when the recipe has them), except last_success_timestamp, collected as time_elapsed (seconds since). */ -}}
 {{- define "batch-monitoring.datadogMetrics" -}}
 {{- $r := include "batch-monitoring.recipe" . | fromJson -}}
 {{- $types := dict "exitCode" "gauge" "duration" "gauge" "lastSuccess" "time_elapsed" "stalenessThreshold" "gauge" -}}
 {{- $extra := list -}}
 {{- $names := dict -}}
-{{- range $key := list "exitCode" "duration" "lastSuccess" "stalenessThreshold" -}}
+{{- range $key := list "exitCode" "duration" "lastSuccess" "stalenessThreshold" "currentRun" "runTimeFactor" "runTimeLimit" "consecutiveFailures" "failureThreshold" -}}
 {{- with index $r.metrics $key -}}
-{{- $extra = append $extra (dict (printf "%s%s" $r.prefix .) (dict "name" . "type" (index $types $key))) -}}
+{{- $extra = append $extra (dict (printf "%s%s" $r.prefix .) (dict "name" . "type" (get $types $key | default "gauge"))) -}}
 {{- $_ := set $names $key (printf "argo_workflows.%s" .) -}}
 {{- end -}}
 {{- end -}}

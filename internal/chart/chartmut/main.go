@@ -55,8 +55,30 @@ var mutations = []mutation{
 	{"prom/slow: factor fixed at 3", alerts, `"(%s > %v * quantile_over_time(0.5, %s[%s])) and (%s > %v)" $d $a.slowRun.factor`, `"(%s > 3 * quantile_over_time(0.5, %s[%s])) and (%s > %v)" $d`},
 	{"prom/slow: > to < (minSeconds)", alerts, `and (%s > %v)"`, `and (%s < %v)"`},
 	{"prom/slow: minSeconds 0", alerts, `(int $a.slowRun.minSeconds))`, `0)`},
-	{"prom/slow: max instead of median", alerts, `quantile_over_time(0.5, %s[%s])`, `max_over_time(%s[%s])`},
+	{"prom/slow: max instead of median", alerts, `%v * quantile_over_time(0.5, %s[%s])) and`, `%v * max_over_time(%s[%s])) and`},
 	{"prom/slow: median window 1h", alerts, `$rec.duration $a.slowRun.window $d`, `$rec.duration "1h" $d`},
+	// Running too long.
+	{"prom/toolong: > to >= (limit)", alerts, `{{- $over := printf "%s > (%s)" $cur $limit -}}`, `{{- $over := printf "%s >= (%s)" $cur $limit -}}`},
+	{"prom/toolong: > to < (limit)", alerts, `{{- $over := printf "%s > (%s)" $cur $limit -}}`, `{{- $over := printf "%s < (%s)" $cur $limit -}}`},
+	{"prom/toolong: higher of the two limits", alerts, `printf "(%s <= %s) or %s or %s"`, `printf "(%s >= %s) or %s or %s"`},
+	{"prom/toolong: limit ignored", alerts, `{{- with $rec.runTimeLimit -}}{{- $terms`, `{{- with "" -}}{{- $terms`},
+	{"prom/toolong: factor ignored (median alone)", alerts, `(printf "last_over_time(%s[%s]) * quantile_over_time(0.5, %s[%s])" . $lb`, `(printf "quantile_over_time(0.5, %s[%s])"`},
+	{"prom/toolong: max instead of median", alerts, `* quantile_over_time(0.5, %s[%s])" . $lb $rec.duration`, `* max_over_time(%s[%s])" . $lb $rec.duration`},
+	{"prom/toolong: live limits (no last_over_time)", alerts, `{{- with $rec.runTimeLimit -}}{{- $terms = append $terms (printf "last_over_time(%s[%s])" . $lb) -}}`, `{{- with $rec.runTimeLimit -}}{{- $terms = append $terms (printf "%s" .) -}}`},
+	{"prom/toolong: ended runs not told apart", alerts, `"expr" (printf "(%s) and (abs(%s - %s) > 1 or (%s unless %s))" $over $cur $dur $cur $dur)`, `"expr" (printf "%s" $over)`},
+	{"prom/toolong: > 1 s to > 0", alerts, `and (abs(%s - %s) > 1 or`, `and (abs(%s - %s) > 0 or`},
+	{"prom/toolong: first run limit > to >=", alerts, `"%s or (%s > %v unless (%s))"`, `"%s or (%s >= %v unless (%s))"`},
+	{"prom/toolong: first run limit for every job", alerts, `"%s or (%s > %v unless (%s))"`, `"%s or (%s > %v)"`},
+	{"prom/toolong: first run limit ignored", alerts, `{{- if gt (int $a.runningTooLong.firstRunSeconds) 0 -}}`, `{{- if false -}}`},
+	{"prom/toolong: for 10m", alerts, `"alert" "ArgoCronWorkflowRunningTooLong"`, `"alert" "ArgoCronWorkflowRunningTooLong" "for" "10m"`},
+	// N consecutive failures.
+	{"prom/streak: >= to > (threshold)", alerts, `(printf "timestamp(%s >= last_over_time(%s[%s]))"`, `(printf "timestamp(%s > last_over_time(%s[%s]))"`},
+	{"prom/streak: threshold + 1", alerts, `(printf "timestamp(%s >= last_over_time(%s[%s]))"`, `(printf "timestamp(%s >= 1 + last_over_time(%s[%s]))"`},
+	{"prom/streak: threshold fixed at 3", alerts, `(printf "timestamp(%s >= last_over_time(%s[%s]))" $rec.consecutiveFailures $rec.failureThreshold $lb)`, `(printf "timestamp(%s >= 3)" $rec.consecutiveFailures)`},
+	{"prom/streak: live count, no history", alerts, `"expr" (printf "last_over_time(%s[%s]) > (last_over_time(%s[%s]) or 0 * last_over_time(%s[%s]))" $reached $lb $succeeded $lb $reached $lb)`, `"expr" (printf "%s >= last_over_time(%s[%s])" $rec.consecutiveFailures $rec.failureThreshold $lb)`},
+	{"prom/streak: never-succeeded jobs dropped", alerts, `or 0 * last_over_time(%s[%s]))" $reached`, `or 0 * %s)" $reached`},
+	{"prom/streak: success ignored", alerts, `(printf "timestamp(%s == 0)" $rec.exitCode)`, `(printf "timestamp(%s == 2)" $rec.exitCode)`},
+	{"prom/streak: for 10m", alerts, `"alert" "ArgoCronWorkflowConsecutiveFailures"`, `"alert" "ArgoCronWorkflowConsecutiveFailures" "for" "10m"`},
 	// Controller not exporting.
 	{"prom/controller: for 5m", alerts, `"for" $a.controllerDown.for`, `"for" "5m"`},
 	{"prom/controller: no for", alerts, `"for" $a.controllerDown.for`, ``},
@@ -81,6 +103,13 @@ var mutations = []mutation{
 	{"datadog/stale: threshold 0 to -3600", dd, `by {%s} > 0" $dd.names.lastSuccess`, `by {%s} > -3600" $dd.names.lastSuccess`},
 	{"datadog/slow: > to <", dd, `by {%s} > %v" $v.slowRunBaseline`, `by {%s} < %v" $v.slowRunBaseline`},
 	{"datadog/slow: factor instead of factor-1", dd, `$scope $by (mulf (subf $a.slowRun.factor 1) 100))`, `$scope $by (mulf $a.slowRun.factor 100))`},
+	{"datadog/toolong: > 0 to >= 0", dd, `"max(last_5m):(%s + %s - abs(%s - (%s))) / 2 > 0"`, `"max(last_5m):(%s + %s - abs(%s - (%s))) / 2 >= 0"`},
+	{"datadog/toolong: ended runs not told apart", dd, `"max(last_5m):(%s + %s - abs(%s - (%s))) / 2 > 0" $over $going $over $going`, `"max(last_5m):%s > 0" $over`},
+	{"datadog/toolong: max instead of min", dd, `"max(last_5m):(%s + %s - abs(%s - (%s))) / 2 > 0"`, `"max(last_5m):(%s + %s + abs(%s - (%s))) / 2 > 0"`},
+	{"datadog/toolong: 1 s to 0", dd, `abs(%s - max:%s{%s} by {%s}) - 1" $c`, `abs(%s - max:%s{%s} by {%s}) - 0" $c`},
+	{"datadog/toolong: missing data keeps the alert", dd, `(dict "onMissingData" "resolve")`, `(dict "onMissingData" "default")`},
+	{"datadog/streak: >= 0 to > 0", dd, `by {%s} >= 0" $dd.names.consecutiveFailures`, `by {%s} > 0" $dd.names.consecutiveFailures`},
+	{"datadog/streak: threshold -1", dd, `by {%s} >= 0" $dd.names.consecutiveFailures`, `by {%s} >= -1" $dd.names.consecutiveFailures`},
 	{"datadog/controller: < 1 to > 1", dd, `%s < 1" $window`, `%s > 1" $window`},
 	{"datadog/controller: window 5m", dd, `{{- $window := $a.controllerDown.for -}}`, `{{- $window := "5m" -}}`},
 	{"datadog/controller: no data not notified", dd, `(dict "onMissingData" "show_and_notify_no_data")`, `(dict "onMissingData" "default")`},
@@ -170,7 +199,7 @@ func test(dir string, rules, full bool) (string, bool) {
 	case rules:
 		args = append(args, "-run", "^TestRulesEvaluated$")
 	default:
-		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics)$")
+		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics|TestDatadogRunStateMonitors)$")
 	}
 	cmd := exec.Command("go", append(args, "./internal/chart/")...)
 	cmd.Dir = dir
