@@ -40,6 +40,7 @@ func TestBytesLayouts(t *testing.T) {
 		"blank and comment lines":       {layoutItem + "\n   \n# the weekly job\n" + second, "2"},
 		"no final line break":           {layoutItem + other, "1"},
 		"indented, no final line break": {indent(layoutItem, "    ") + strings.TrimSuffix(indent(other, "    "), "\n"), "1"},
+		"empty functionConfig":          {layoutItem + "functionConfig: {}\n", "1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			input := []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + tc.items)
@@ -63,5 +64,22 @@ func TestBytesLayouts(t *testing.T) {
 				t.Errorf("summary missing:\n%s", got)
 			}
 		})
+	}
+}
+
+// TestBytesDeclines: what the byte path does not cut (no block "items:", a byte-order mark, CR
+// line ends, a second document) it leaves to kyaml's framework, at once.
+func TestBytesDeclines(t *testing.T) {
+	head := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+	for name, input := range map[string]string{
+		"flow items":      head + "items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+		"no items":        head + "functionConfig: {}\n",
+		"byte-order mark": "\xef\xbb\xbf" + head + "items:\n" + layoutItem,
+		"CR line ends":    strings.ReplaceAll(head+"items:\n"+layoutItem, "\n", "\r\n"),
+		"second document": head + "items:\n" + layoutItem + "---\na: 1\n",
+	} {
+		if _, ok := krm.Bytes([]byte(input)); ok {
+			t.Errorf("%s: the byte path took it", name)
+		}
 	}
 }
