@@ -63,10 +63,10 @@ type window struct {
 	m, key     *yaml.Node
 	col        int
 	start, end int // offsets in the source
-	next       int // 0: the window ends m
+	next       int // 0: the window ends m; -1: it holds exactly its key's entry (a pre)
 	text       []byte
-	pre        *window // holds exactly its key's entry
-	probeOnly  string  // the window is the probe of this appended key, blank and comment lines
+	pre        *window
+	probeOnly  string // the window is the probe of this appended key, blank and comment lines
 }
 
 // positionsByWindows proves the positions by parsing each edit's window on its own. It is as
@@ -114,7 +114,7 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 	}
 	j := len(w.m.Content)
 	switch {
-	case w.pre == nil && w.key != nil && w.next < 0:
+	case w.next < 0:
 		j = i + 2
 	case w.next > 0:
 		j = -1
