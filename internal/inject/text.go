@@ -512,6 +512,7 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 // renderKey writes "key: value" at col, with a nested block value on the following lines.
 func (s *source) renderKey(col int, key string, value *yaml.Node) string {
 	var b strings.Builder
+	b.Grow(4096) // a metrics block of the default config is ~2.8 KB
 	s.writeKey(&b, col, key, value, false)
 	return b.String()
 }
@@ -522,7 +523,7 @@ func (s *source) writeKey(b *strings.Builder, col int, key string, value *yaml.N
 	if !first {
 		writeSpaces(b, col)
 	}
-	writeScalar(b, recipe.Scalar(key))
+	writeString(b, key, !recipe.PlainSafe(key)) // as recipe.Scalar(key) renders
 	b.WriteString(":")
 	if value.Kind == yaml.ScalarNode {
 		b.WriteString(" ")
@@ -575,18 +576,23 @@ func writeSpaces(b *strings.Builder, n int) {
 }
 
 func writeScalar(b *strings.Builder, n *yaml.Node) {
-	if n.Style != yaml.DoubleQuotedStyle {
-		b.WriteString(n.Value)
+	writeString(b, n.Value, n.Style == yaml.DoubleQuotedStyle)
+}
+
+// writeString writes v plain or double-quoted.
+func writeString(b *strings.Builder, v string, quoted bool) {
+	if !quoted {
+		b.WriteString(v)
 		return
 	}
-	for i := 0; i < len(n.Value); i++ {
-		if c := n.Value[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			b.WriteString(quote(n.Value))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b.WriteString(quote(v))
 			return
 		}
 	}
 	b.WriteByte('"') // printable ASCII without quotes or backslashes: quote would write it as is
-	b.WriteString(n.Value)
+	b.WriteString(v)
 	b.WriteByte('"')
 }
 

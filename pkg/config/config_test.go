@@ -3,6 +3,7 @@ package config_test
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -298,5 +299,24 @@ func TestStaticLabelsUndeclared(t *testing.T) {
 	}
 	if _, err := c.StaticLabels("owner=x"); err == nil || !strings.Contains(err.Error(), "(declared: team, tier)") {
 		t.Errorf("got %v, want an error listing the declared keys", err)
+	}
+}
+
+// TestLoadFileNamesTheFile: a configuration error reads "FILE:LINE: field: problem", as an
+// editor jumps to it; a missing file is an error too.
+func TestLoadFileNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "amg.yaml")
+	if err := os.WriteFile(path, []byte(header+"spec:\n  takeOver: \"yes\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.LoadFile(path); err == nil || !strings.HasPrefix(err.Error(), path+":6: spec.takeOver: expected true or false") {
+		t.Errorf("got %v, want %s:6: spec.takeOver: …", err, path)
+	}
+	if _, err := config.LoadFile(path + ".missing"); err == nil {
+		t.Error("a missing file loaded")
+	}
+	os.WriteFile(path, []byte(header), 0o600)
+	if c, err := config.LoadFile(path); err != nil || c.Spec.Metrics.ExitCode.Name != "exit_code" {
+		t.Errorf("got %+v, %v", c, err)
 	}
 }

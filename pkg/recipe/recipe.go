@@ -165,41 +165,109 @@ func Names(ms []Metric) []string {
 
 // Node renders a metric as a YAML mapping node. Scalars that YAML would not read back as the
 // same string are double-quoted, everything else is plain, so output is stable and readable.
+// Its nodes come from one allocation (a run renders one list per resource).
 func (m Metric) Node() *yaml.Node {
-	labels := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-	for _, l := range m.Labels {
-		labels.Content = append(labels.Content, mapping("key", Scalar(l.Key), "value", Scalar(l.Value)))
-	}
-	pairs := []any{"name", Scalar(m.Name), "help", Scalar(m.Help), "labels", labels}
-	if m.When != "" {
-		pairs = append(pairs, "when", Scalar(m.When))
-	}
-	gauge := []any{"value", Scalar(m.Gauge.Value)}
-	if m.Gauge.Realtime {
-		gauge = append(gauge, "realtime", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
-	}
-	if m.Gauge.Operation != "" {
-		gauge = append(gauge, "operation", Scalar(m.Gauge.Operation))
-	}
-	pairs = append(pairs, "gauge", mapping(gauge...))
-	return mapping(pairs...)
+	t := &tree{nodes: make([]yaml.Node, 0, 16+5*len(m.Labels)), content: make([]*yaml.Node, 0, 16+5*len(m.Labels))}
+	return m.node(t, t.labels(m.Labels))
 }
 
-// Nodes renders a list of metrics.
+// labels renders a label list.
+func (t *tree) labels(ls []Label) *yaml.Node {
+	labels := t.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
+	labels.Content = t.slice(len(ls))
+	for _, l := range ls {
+		labels.Content = append(labels.Content, t.mapping("key", t.scalar(l.Key), "value", t.scalar(l.Value)))
+	}
+	return labels
+}
+
+func (m Metric) node(t *tree, labels *yaml.Node) *yaml.Node {
+	gauge := []*yaml.Node{t.key("value"), t.scalar(m.Gauge.Value)}
+	if m.Gauge.Realtime {
+		gauge = append(gauge, t.key("realtime"), t.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}))
+	}
+	if m.Gauge.Operation != "" {
+		gauge = append(gauge, t.key("operation"), t.scalar(m.Gauge.Operation))
+	}
+	g := t.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: append(t.slice(len(gauge)), gauge...)})
+	if m.When != "" {
+		return t.mapping("name", t.scalar(m.Name), "help", t.scalar(m.Help), "labels", labels, "when", t.scalar(m.When), "gauge", g)
+	}
+	return t.mapping("name", t.scalar(m.Name), "help", t.scalar(m.Help), "labels", labels, "gauge", g)
+}
+
+// tree hands out nodes and content slices from two preallocated arrays, falling back to the
+// heap when they are full (pointers into a full array stay valid: it is never grown).
+type tree struct {
+	nodes   []yaml.Node
+	content []*yaml.Node
+}
+
+func (t *tree) node(n yaml.Node) *yaml.Node {
+	if len(t.nodes) == cap(t.nodes) {
+		p := new(yaml.Node) // not &n: n would then always escape
+		*p = n
+		return p
+	}
+	t.nodes = append(t.nodes, n)
+	return &t.nodes[len(t.nodes)-1]
+}
+
+// slice returns an empty slice with room for n pointers.
+func (t *tree) slice(n int) []*yaml.Node {
+	if len(t.content)+n > cap(t.content) {
+		return make([]*yaml.Node, 0, n)
+	}
+	out := t.content[len(t.content) : len(t.content) : len(t.content)+n]
+	t.content = t.content[:len(t.content)+n]
+	return out
+}
+
+func (t *tree) key(k string) *yaml.Node {
+	return t.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k})
+}
+
+func (t *tree) scalar(v string) *yaml.Node { return t.node(scalar(v)) }
+
+// mapping builds a mapping of keys (strings) and values (nodes), alternating.
+func (t *tree) mapping(pairs ...any) *yaml.Node {
+	n := t.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+	n.Content = t.slice(len(pairs))
+	for i := 0; i < len(pairs); i += 2 {
+		n.Content = append(n.Content, t.key(pairs[i].(string)), pairs[i+1].(*yaml.Node))
+	}
+	return n
+}
+
+// Nodes renders a list of metrics. Metrics built with the same label list (BuildJob gives all
+// of a job's metrics one) share its node, as they share the list: the trees are for reading
+// and writing out, not for editing in place (kyaml's writer copies before it edits).
 func Nodes(ms []Metric) []*yaml.Node {
+	if len(ms) == 0 {
+		return []*yaml.Node{}
+	}
 	out := make([]*yaml.Node, len(ms))
+	size := 16*len(ms) + 1 + 5*len(ms[0].Labels) // 16: a metric's own nodes, gauge included
+	for _, m := range ms[1:] {
+		if !sameList(m.Labels, ms[0].Labels) {
+			size += 1 + 5*len(m.Labels)
+		}
+	}
+	t := &tree{nodes: make([]yaml.Node, 0, size), content: make([]*yaml.Node, 0, size)}
+	first := t.labels(ms[0].Labels)
 	for i, m := range ms {
-		out[i] = m.Node()
+		labels := first
+		if i > 0 && !sameList(m.Labels, ms[0].Labels) {
+			labels = t.labels(m.Labels)
+		}
+		out[i] = m.node(t, labels)
 	}
 	return out
 }
 
-func mapping(pairs ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	for i := 0; i < len(pairs); i += 2 {
-		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: pairs[i].(string)}, pairs[i+1].(*yaml.Node))
-	}
-	return n
+// sameList reports whether a and b are the same slice (not merely equal).
+func sameList(a, b []Label) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // yaml11Words are read as booleans or null by YAML 1.1 parsers (kubectl's included): quote them.
@@ -208,7 +276,12 @@ var yaml11Words = map[string]bool{"y": true, "n": true, "yes": true, "no": true,
 
 // Scalar returns a string scalar node, plain when that is unambiguous, double-quoted otherwise.
 func Scalar(v string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	n := scalar(v)
+	return &n
+}
+
+func scalar(v string) yaml.Node {
+	n := yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
 	if !PlainSafe(v) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
