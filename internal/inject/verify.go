@@ -63,10 +63,10 @@ type window struct {
 	m, key     *yaml.Node
 	col        int
 	start, end int // offsets in the source
-	next       int // 0: the window ends m
+	next       int // 0: the window ends m; -1: it holds exactly its key's entry (a pre)
 	text       []byte
-	pre        *window // holds exactly its key's entry
-	probeOnly  string  // the window is the probe of this appended key, blank and comment lines
+	pre        *window
+	probeOnly  string // the window is the probe of this appended key, blank and comment lines
 }
 
 // positionsByWindows proves the positions by parsing each edit's window on its own. It is as
@@ -83,16 +83,24 @@ func positionsByWindows(r *spliced) bool {
 		return false
 	}
 	ws := append([]window(nil), r.windows...)
-	sort.Slice(ws, func(i, j int) bool { return ws[i].start < ws[j].start })
+	sort.Slice(ws, func(i, j int) bool { return ws[i].from() < ws[j].from() })
 	for k := range ws {
-		if k > 0 && ws[k].start < ws[k-1].end {
-			return false
+		if k > 0 && ws[k].from() < ws[k-1].end {
+			return false // a window (or its pre) reads text another edit changed
 		}
 		if !ws[k].proves(r.inserted) || (ws[k].pre != nil && !ws[k].pre.proves(nil)) {
 			return false
 		}
 	}
 	return true
+}
+
+// from is where the text the window reads starts: its pre's start when it has one.
+func (w *window) from() int {
+	if w.pre != nil {
+		return w.pre.start
+	}
+	return w.start
 }
 
 // proves parses the window on its own and compares it with the entries of m it covers.
@@ -106,7 +114,7 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 	}
 	j := len(w.m.Content)
 	switch {
-	case w.pre == nil && w.key != nil && w.next < 0:
+	case w.next < 0:
 		j = i + 2
 	case w.next > 0:
 		j = -1

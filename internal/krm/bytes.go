@@ -45,6 +45,13 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 		value(root, "results") != nil {
 		return nil, false
 	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch root.Content[i].Value {
+		case "apiVersion", "kind", "items", "functionConfig":
+		default:
+			return nil, false // what the framework reads beyond these (metadata: 0 fails it) is its to judge
+		}
+	}
 	cfg := config.Default()
 	if fnConfig != nil && fnConfig.Tag != "!!null" {
 		if fnConfig.Kind != yaml.MappingNode {

@@ -39,6 +39,8 @@ func FuzzResourceList(f *testing.F) {
 		head + "items:\n- " + cw + "-\n  apiVersion: v1\n",
 		head + "items:\n- &a " + cw + "- *a\n",
 		head + "items:\n- " + cw + "results:\n- message: old\n  severity: info\n",
+		head + "items:\nmetadata: 0", // the framework refuses it: the byte path must decline
+		head + "metadata: {name: rl}\nitems:\n- " + cw,
 	} {
 		f.Add([]byte(s))
 	}

@@ -168,11 +168,20 @@ func Names(ms []Metric) []string {
 // Its nodes come from one allocation (a run renders one list per resource).
 func (m Metric) Node() *yaml.Node {
 	t := &tree{nodes: make([]yaml.Node, 0, 16+5*len(m.Labels)), content: make([]*yaml.Node, 0, 16+5*len(m.Labels))}
+	return m.node(t, t.labels(m.Labels))
+}
+
+// labels renders a label list.
+func (t *tree) labels(ls []Label) *yaml.Node {
 	labels := t.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
-	labels.Content = t.slice(len(m.Labels))
-	for _, l := range m.Labels {
+	labels.Content = t.slice(len(ls))
+	for _, l := range ls {
 		labels.Content = append(labels.Content, t.mapping("key", t.scalar(l.Key), "value", t.scalar(l.Value)))
 	}
+	return labels
+}
+
+func (m Metric) node(t *tree, labels *yaml.Node) *yaml.Node {
 	gauge := []*yaml.Node{t.key("value"), t.scalar(m.Gauge.Value)}
 	if m.Gauge.Realtime {
 		gauge = append(gauge, t.key("realtime"), t.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}))
@@ -230,13 +239,35 @@ func (t *tree) mapping(pairs ...any) *yaml.Node {
 	return n
 }
 
-// Nodes renders a list of metrics.
+// Nodes renders a list of metrics. Metrics built with the same label list (BuildJob gives all
+// of a job's metrics one) share its node, as they share the list: the trees are for reading
+// and writing out, not for editing in place (kyaml's writer copies before it edits).
 func Nodes(ms []Metric) []*yaml.Node {
+	if len(ms) == 0 {
+		return []*yaml.Node{}
+	}
 	out := make([]*yaml.Node, len(ms))
+	size := 16*len(ms) + 1 + 5*len(ms[0].Labels) // 16: a metric's own nodes, gauge included
+	for _, m := range ms[1:] {
+		if !sameList(m.Labels, ms[0].Labels) {
+			size += 1 + 5*len(m.Labels)
+		}
+	}
+	t := &tree{nodes: make([]yaml.Node, 0, size), content: make([]*yaml.Node, 0, size)}
+	first := t.labels(ms[0].Labels)
 	for i, m := range ms {
-		out[i] = m.Node()
+		labels := first
+		if i > 0 && !sameList(m.Labels, ms[0].Labels) {
+			labels = t.labels(m.Labels)
+		}
+		out[i] = m.node(t, labels)
 	}
 	return out
+}
+
+// sameList reports whether a and b are the same slice (not merely equal).
+func sameList(a, b []Label) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // yaml11Words are read as booleans or null by YAML 1.1 parsers (kubectl's included): quote them.
