@@ -348,8 +348,12 @@ var runStateScenarios = []ruleScenario{
 			tenMinuteRuns("billing", "capped", 1200, 10, 70, 130, 190, 250, 310),
 			// No completed run yet: no limits, no alert (firstRunSeconds 0).
 			[]run{{start: 100, at: 10000, ns: "data", job: "new"}},
+			// One slow run (30 minutes, held from 220) does not move the median much: the limit
+			// stays 3 × 600.5 (its maximum would make it 3 × 1800.5).
+			tenMinuteRuns("data", "spiky", 0, 10, 70, 130),
+			[]run{{start: 190, at: 220, ns: "data", job: "spiky", duration: 1800.5}, {start: 250, at: 10000, ns: "data", job: "spiky"}},
 		),
-		fire: map[string][]window{alertTooLong: {{281, 300, "data", "nightly"}, {271, 400, "data", "capped"}}},
+		fire: map[string][]window{alertTooLong: {{281, 300, "data", "nightly"}, {271, 400, "data", "capped"}, {281, 400, "data", "spiky"}}},
 	},
 	{
 		name:     "running too long across a restart: silent while no controller exports the run, again when the new one does",
@@ -363,8 +367,11 @@ var runStateScenarios = []ruleScenario{
 			[]run{{start: 250, at: 330, ns: "data", job: "nightly", duration: 4800.4}},
 			// Ended before the restart: ctrl-b exports nothing for it until its next run.
 			tenMinuteRuns("data", "done", 0, 10, 70, 130, 190, 250, 350),
+			// Limit 1200 s, recorded by ctrl-a only: it still holds for ctrl-b's 1260 s at 306.
+			tenMinuteRuns("data", "capped", 1200, 10, 70, 130, 190),
+			[]run{{start: 285, at: 10000, ns: "data", job: "capped"}},
 		),
-		fire: map[string][]window{alertTooLong: {{281, 290, "data", "nightly"}, {300, 330, "data", "nightly"}}},
+		fire: map[string][]window{alertTooLong: {{281, 290, "data", "nightly"}, {300, 330, "data", "nightly"}, {306, 400, "data", "capped"}}},
 	},
 	{
 		name:     "before the first completion, alerts.runningTooLong.firstRunSeconds applies, only then",

@@ -82,6 +82,18 @@ func (p *Plane) StartPrometheus(t *testing.T, name string, vals map[string]any) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	var names []string
+	for _, g := range groups.([]any) {
+		for _, r := range g.(map[string]any)["rules"].([]any) {
+			rule := r.(map[string]any)
+			n, ok := rule["alert"].(string)
+			if !ok {
+				n, _ = rule["record"].(string)
+			}
+			names = append(names, n)
+		}
+	}
+	t.Logf("%s: %d rules: %s", name, len(names), strings.Join(names, ", "))
 	// Each group is evaluated at promInterval, as the global setting below says.
 	dir := t.TempDir()
 	writeYAMLFile(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
