@@ -317,10 +317,13 @@ func (s *source) applyText(edits []edit) (*spliced, bool) {
 		if !ok {
 			return nil, false
 		}
-		if w, ok := s.window(e, sp); ok && windowed {
-			r.windows = append(r.windows, w)
-		} else {
-			windowed, r.windows = false, nil
+		if windowed {
+			w, ok := s.window(e, sp)
+			if windowed = ok; ok {
+				r.windows = append(r.windows, w)
+			} else {
+				r.windows = nil
+			}
 		}
 		splices = append(splices, sp...)
 	}

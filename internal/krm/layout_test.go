@@ -36,13 +36,22 @@ func TestBytesLayouts(t *testing.T) {
 		items    string
 		injected string
 	}{
+		"a comment after items:":        {"# the jobs\n" + layoutItem, "1"},
 		"indented items":                {indent(layoutItem, "  ") + indent(second, "  "), "2"},
 		"blank and comment lines":       {layoutItem + "\n   \n# the weekly job\n" + second, "2"},
 		"no final line break":           {layoutItem + other, "1"},
 		"indented, no final line break": {indent(layoutItem, "    ") + strings.TrimSuffix(indent(other, "    "), "\n"), "1"},
+		"empty functionConfig":          {layoutItem + "functionConfig: {}\n", "1"},
+		// Results name the item's file from either generation of Kustomize's annotations.
+		"current path annotations": {strings.Replace(layoutItem, "  metadata:\n", "  metadata:\n    annotations:\n      internal.config.kubernetes.io/path: cron/a.yaml\n      internal.config.kubernetes.io/index: \"2\"\n", 1), "1"},
+		"legacy path annotations":  {strings.Replace(layoutItem, "  metadata:\n", "  metadata:\n    annotations:\n      config.kubernetes.io/path: cron/b.yaml\n      config.kubernetes.io/index: \"3\"\n", 1), "1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			input := []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + tc.items)
+			itemsKey := "items:\n"
+			if strings.HasPrefix(tc.items, "#") {
+				itemsKey = "items: "
+			}
+			input := []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n" + itemsKey + tc.items)
 			want, err := viaFramework(bytes.Clone(input))
 			if err != nil {
 				t.Fatal(err)
@@ -63,5 +72,27 @@ func TestBytesLayouts(t *testing.T) {
 				t.Errorf("summary missing:\n%s", got)
 			}
 		})
+	}
+}
+
+// TestBytesDeclines: what the byte path does not cut (no block "items:", a byte-order mark, CR
+// line ends, a second document) it leaves to kyaml's framework, at once.
+func TestBytesDeclines(t *testing.T) {
+	head := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+	for name, input := range map[string]string{
+		"flow items":      head + "items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+		"no items":        head + "functionConfig: {}\n",
+		"byte-order mark": "\xef\xbb\xbf" + head + "items:\n" + layoutItem,
+		"CR line ends":    strings.ReplaceAll(head+"items:\n"+layoutItem, "\n", "\r\n"),
+		"second document": head + "items:\n" + layoutItem + "---\na: 1\n",
+		// A document end after the items: the results would land in a document of their own.
+		"document end":           head + "items:\n" + layoutItem + "...\n",
+		"document end, no break": head + "items:\n" + layoutItem + "...",
+		"document end, comment":  head + "items:\n" + layoutItem + "... # end\n",
+		"document end, tab":      head + "items:\n" + layoutItem + "...\t\n",
+	} {
+		if _, ok := krm.Bytes([]byte(input)); ok {
+			t.Errorf("%s: the byte path took it", name)
+		}
 	}
 }

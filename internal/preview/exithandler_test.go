@@ -139,3 +139,22 @@ func TestFailuresVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestGaugeOperationsFromBefore: a gauge with operation Add or Sub changes the value earlier runs
+// left (--before), whatever its size; a plain gauge sets its value.
+func TestGaugeOperationsFromBefore(t *testing.T) {
+	for op, want := range map[string]string{"Add": "argo_workflows_g 12.5", "Sub": "argo_workflows_g 10.5", "Set": "argo_workflows_g 1"} {
+		doc := strings.Replace(steps, "    entrypoint: main\n", "    entrypoint: main\n    metrics: {prometheus: [{name: g, help: h, gauge: {operation: "+op+", value: \"1\"}}]}\n", 1)
+		rs, err := manifest.Read("in.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := preview.Run(context.Background(), rs, preview.Options{Status: wfv1.WorkflowSucceeded, Duration: 1, Created: preview.DefaultCreated, Before: map[string]float64{"g": 11.5}})
+		if err != nil || len(ws) != 1 || len(ws[0].Errors) > 0 {
+			t.Fatalf("%s: %v %+v", op, err, ws)
+		}
+		if got := strings.Join(ws[0].Series, "\n"); got != want {
+			t.Errorf("%s from 11.5: series %q, want %q", op, got, want)
+		}
+	}
+}

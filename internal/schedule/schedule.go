@@ -280,11 +280,12 @@ func matchesDay(s *cron.SpecSchedule, t time.Time) bool {
 }
 
 // runsOfDay lists, from the bit sets, the times of day at which the schedules in set fire.
+// Five-field schedules (Argo's parser, descriptors included) always fire at second 0.
 func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
-	var hours, minutes, seconds uint64 // candidates: a run needs each part from some schedule
+	var hours, minutes uint64 // candidates: a run needs each part from some schedule
 	for i, s := range specs {
 		if set&(1<<i) != 0 {
-			hours, minutes, seconds = hours|s.Hour, minutes|s.Minute, seconds|s.Second
+			hours, minutes = hours|s.Hour, minutes|s.Minute
 		}
 	}
 	var r dayRuns
@@ -294,31 +295,26 @@ func runsOfDay(specs []*cron.SpecSchedule, set uint64) dayRuns {
 			continue
 		}
 		for m := range 60 {
-			if minutes&(1<<m) == 0 {
+			if minutes&(1<<m) == 0 || !anyFires(specs, set, h, m) {
 				continue
 			}
-			for sec := range 60 {
-				if seconds&(1<<sec) == 0 || !anyFires(specs, set, h, m, sec) {
-					continue
-				}
-				t := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
-				if r.count == 0 {
-					r.first = t
-				} else {
-					r.maxGap = max(r.maxGap, t-prev)
-					r.minGap = shortest(r.minGap, t-prev)
-				}
-				prev, r.last = t, t
-				r.count++
+			t := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
+			if r.count == 0 {
+				r.first = t
+			} else {
+				r.maxGap = max(r.maxGap, t-prev)
+				r.minGap = shortest(r.minGap, t-prev)
 			}
+			prev, r.last = t, t
+			r.count++
 		}
 	}
 	return r
 }
 
-func anyFires(specs []*cron.SpecSchedule, set uint64, h, m, sec int) bool {
+func anyFires(specs []*cron.SpecSchedule, set uint64, h, m int) bool {
 	for i, s := range specs {
-		if set&(1<<i) != 0 && s.Hour&(1<<h) != 0 && s.Minute&(1<<m) != 0 && s.Second&(1<<sec) != 0 {
+		if set&(1<<i) != 0 && s.Hour&(1<<h) != 0 && s.Minute&(1<<m) != 0 {
 			return true
 		}
 	}

@@ -138,6 +138,9 @@ func TestAnalyze(t *testing.T) {
 	if r, err = schedule.Analyze(j, time.Hour, 2*d); err != nil || r.Threshold != 2*d {
 		t.Errorf("override: got %+v, %v", r, err)
 	}
+	if r, err = schedule.Analyze(j, time.Hour, d); err != nil || r.Threshold != d {
+		t.Errorf("an override of exactly the gap: got %+v, %v", r, err)
+	}
 	if _, err = schedule.Analyze(j, time.Hour, h); err == nil {
 		t.Error("an override shorter than the gap must be refused")
 	}
