@@ -318,7 +318,7 @@ func Render(cfg *config.Config) ([]byte, error) {
 		w("{{- if hasKey . \"runTimeFactor\" -}}\n")
 		w("{{- $f := float64 .runTimeFactor -}}\n")
 		w("{{- if or (le $f 0.0) (gt $f 1000000.0) -}}\n")
-		w("{{- fail (printf \"batch-monitoring.workflowMetrics: CronWorkflow %%s: runTimeFactor must be a number above 0, got %%v\" $name .runTimeFactor) -}}\n")
+		w("{{- fail (printf \"batch-monitoring.workflowMetrics: CronWorkflow %%s: runTimeFactor must be a number above 0 and at most 1000000, got %%v\" $name .runTimeFactor) -}}\n")
 		w("{{- end -}}\n")
 		w("{{- $_ := set $job \"factor\" (ternary (toString (int64 $f)) (toString $f) (eq $f (float64 (int64 $f)))) -}}\n")
 		w("{{- $_ := set $job \"factorAnnotation\" true -}}\n")

@@ -36,12 +36,14 @@ func TestBytesLayouts(t *testing.T) {
 		items    string
 		injected string
 	}{
-		"a comment after items:":        {"# the jobs\n" + layoutItem, "1"},
-		"indented items":                {indent(layoutItem, "  ") + indent(second, "  "), "2"},
-		"blank and comment lines":       {layoutItem + "\n   \n# the weekly job\n" + second, "2"},
-		"no final line break":           {layoutItem + other, "1"},
-		"indented, no final line break": {indent(layoutItem, "    ") + strings.TrimSuffix(indent(other, "    "), "\n"), "1"},
-		"empty functionConfig":          {layoutItem + "functionConfig: {}\n", "1"},
+		"a comment after items:":          {"# the jobs\n" + layoutItem, "1"},
+		"indented items":                  {indent(layoutItem, "  ") + indent(second, "  "), "2"},
+		"blank and comment lines":         {layoutItem + "\n   \n# the weekly job\n" + second, "2"},
+		"no final line break":             {layoutItem + other, "1"},
+		"indented, no final line break":   {indent(layoutItem, "    ") + strings.TrimSuffix(indent(other, "    "), "\n"), "1"},
+		"empty functionConfig":            {layoutItem + "functionConfig: {}\n", "1"},
+		"a comment after the last item":   {layoutItem + "# end of the jobs\n", "1"},
+		"a comment before functionConfig": {layoutItem + "# settings\nfunctionConfig: {}\n", "1"},
 		// Results name the item's file from either generation of Kustomize's annotations.
 		"current path annotations": {strings.Replace(layoutItem, "  metadata:\n", "  metadata:\n    annotations:\n      internal.config.kubernetes.io/path: cron/a.yaml\n      internal.config.kubernetes.io/index: \"2\"\n", 1), "1"},
 		"legacy path annotations":  {strings.Replace(layoutItem, "  metadata:\n", "  metadata:\n    annotations:\n      config.kubernetes.io/path: cron/b.yaml\n      config.kubernetes.io/index: \"3\"\n", 1), "1"},

@@ -332,7 +332,7 @@ func completeOptional(m *Metric, on bool, name, help string) {
 
 func checkFactor(path string, f float64) error {
 	if !(f > 0) || f > 1e6 {
-		return fmt.Errorf("%s: must be a number above 0, got %v", path, f)
+		return fmt.Errorf("%s: must be a number above 0 and at most 1000000, got %v", path, f)
 	}
 	return nil
 }
@@ -351,7 +351,7 @@ func (c *Config) Settings(annotations map[string]string) (JobSettings, error) {
 	if v, ok := annotations[AnnotationRunTimeFactor]; ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || checkFactor("", f) != nil {
-			return js, fmt.Errorf("annotation %s must be a number above 0, got %q", AnnotationRunTimeFactor, v)
+			return js, fmt.Errorf("annotation %s must be a number above 0 and at most 1000000, got %q", AnnotationRunTimeFactor, v)
 		}
 		js.RunTimeFactor = f
 	}

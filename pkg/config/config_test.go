@@ -45,7 +45,7 @@ var cases = map[string]struct {
 	"threshold of one":               {doc: header + "spec:\n  consecutiveFailures:\n    threshold: 1\n"},
 	"no expected duration":           {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 0\n"},
 	"largest factor":                 {doc: header + "spec:\n  runTime:\n    factor: 1000000\n"},
-	"factor too large":               {doc: header + "spec:\n  runTime:\n    factor: 1000001\n", wantErr: "7: spec.runTime.factor: must be a number above 0"},
+	"factor too large":               {doc: header + "spec:\n  runTime:\n    factor: 1000001\n", wantErr: "7: spec.runTime.factor: must be a number above 0 and at most 1000000, got 1.000001e+06"},
 	"bad metric name":                {doc: header + "spec:\n  metrics:\n    duration: {name: \"run-time\"}\n", wantErr: `7: spec.metrics.duration.name: "run-time" is not a valid metric name`},
 	"blank help":                     {doc: header + "spec:\n  metrics:\n    duration: {help: \" \"}\n", wantErr: "spec.metrics.duration.help: must not be blank"},
 	"bad label key":                  {doc: header + "spec:\n  labels:\n    name: \"job-name\"\n", wantErr: `7: spec.labels.name: "job-name" is not a valid label key`},

@@ -64,13 +64,13 @@ func promChartValues(honorLabels bool) map[string]any {
 	}
 }
 
-// StartPrometheus starts a Prometheus server (log: <name>.log): it renders the chart with vals,
-// writes the PrometheusRule's groups as Prometheus' rule file and the PodMonitor's endpoint as a
+// StartPrometheus starts a Prometheus server (log: <name>.log): it renders the chart in
+// chartDir with vals, writes the PrometheusRule's groups as Prometheus' rule file and the PodMonitor's endpoint as a
 // scrape config, and starts Prometheus with its TSDB in a temporary directory. It is stopped
 // when the test ends.
-func (p *Plane) StartPrometheus(t *testing.T, name string, vals map[string]any) *Prometheus {
+func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[string]any) *Prometheus {
 	t.Helper()
-	res, err := chart.Render(filepath.Join("..", "..", chart.Dir), vals, chart.Options{})
+	res, err := chart.Render(chartDir, vals, chart.Options{})
 	if err != nil {
 		t.Fatalf("rendering the chart: %v", err)
 	}
@@ -460,7 +460,7 @@ func TestPrometheusAlertAcrossRestart(t *testing.T) {
 	const name = "prom-alert"
 	var cases []*promCase
 	for _, honor := range []bool{true, false} {
-		c := &promCase{prom: p.StartPrometheus(t, fmt.Sprintf("prometheus-honorlabels-%v", honor), promChartValues(honor)), nsKey: "namespace"}
+		c := &promCase{prom: p.StartPrometheus(t, fmt.Sprintf("prometheus-honorlabels-%v", honor), filepath.Join("..", "..", chart.Dir), promChartValues(honor)), nsKey: "namespace"}
 		if !honor {
 			c.nsKey = "exported_namespace"
 		}
