@@ -65,11 +65,12 @@ fuzz:
 	done
 
 ## chart-template: regenerate charts/batch-monitoring's generated files: the Helm template of the
-## metric block (from pkg/recipe), the chart README, the schema's descriptions, the Kustomize components,
+## metric block (from pkg/recipe; also the copy in examples/helm-values), the chart README, the schema's descriptions, the Kustomize components,
 ## the Grafana and Datadog dashboards (internal/dashboard, from the chart's recipe, rules and check)
 chart-template:
 	@mkdir -p bin
 	$(GO) run ./cmd/argo-metrics-gen helm-template > bin/_workflow-metrics.tpl
+	cp bin/_workflow-metrics.tpl examples/helm-values/chart/templates/_workflow-metrics.tpl
 	mv bin/_workflow-metrics.tpl charts/batch-monitoring/templates/_workflow-metrics.tpl
 	$(GO) run ./internal/chart/chartgen
 

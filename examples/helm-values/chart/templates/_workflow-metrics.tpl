@@ -58,7 +58,8 @@ JSON. Errors are the injector's, for the same input. */ -}}
 {{- if or (le $threshold 0) (ne (float64 $threshold) (float64 $t)) -}}
 {{- fail (printf "batch-monitoring.workflowMetrics: CronWorkflow %s: stalenessThresholdSeconds must be a positive whole number of seconds, got %v" $name $t) -}}
 {{- end -}}
-{{- toJson (dict "name" $name "static" $static "threshold" $threshold "overrides" (sortAlpha $overrides | join ",")) -}}
+{{- $job := dict "name" $name "static" $static "threshold" $threshold "overrides" (sortAlpha $overrides | join ",") -}}
+{{- toJson $job -}}
 {{- end -}}
 
 {{- /* batch-monitoring.workflowMetricsItems: the entries inject appends to
