@@ -242,50 +242,8 @@ func TestPrometheusRunStateAlerts(t *testing.T) {
 	// Every sample of each alert, in order.
 	check := func(w *alertWatch, alert, severity string, first promAlert, notBefore, openUntil, resolvedAt time.Time) {
 		t.Helper()
-		samples, errs := w.Stop()
-		if len(errs) > 0 {
-			t.Errorf("%s: %d /api/v1/alerts requests failed, first: %s", alert, len(errs), errs[0])
-		}
 		want := map[string]string{"alertname": alert, "namespace": Namespace, "cronworkflow": name, "severity": severity}
-		bad := map[string][]alertSample{}
-		var phases []string
-		wrong := func(phase string, s alertSample) {
-			if bad[phase] == nil {
-				phases = append(phases, phase)
-			}
-			bad[phase] = append(bad[phase], s)
-		}
-		fired := false
-		for _, s := range samples {
-			switch {
-			case s.at.Before(notBefore):
-				if len(s.alerts) != 0 {
-					wrong("before "+notBefore.Format(time.StampMilli), s)
-				}
-			case !fired && len(s.alerts) == 0:
-			case s.at.Before(openUntil):
-				fired = true
-				a := promAlert{}
-				if len(s.alerts) == 1 {
-					a = s.alerts[0]
-				}
-				if len(s.alerts) != 1 || a.State != "firing" || !a.ActiveAt.Equal(first.ActiveAt) || !sameLabels(a.Labels, want) {
-					wrong(fmt.Sprintf("while open (want one instance %s, firing since %s)", labelString(want), first.ActiveAt.Format(time.StampMilli)), s)
-				}
-			case s.at.Before(resolvedAt):
-				if len(s.alerts) > 1 {
-					wrong("resolving", s)
-				}
-			default:
-				if len(s.alerts) != 0 {
-					wrong("after the resolution", s)
-				}
-			}
-		}
-		for _, ph := range phases {
-			t.Errorf("%s: %s: %d wrong samples, first %s, last %s", alert, ph, len(bad[ph]), bad[ph][0], bad[ph][len(bad[ph])-1])
-		}
-		t.Logf("%s: %d samples of /api/v1/alerts over %.1fs", alert, len(samples), samples[len(samples)-1].at.Sub(samples[0].at).Seconds())
+		checkAlertSamples(t, alert, w, want, first, notBefore, openUntil, resolvedAt)
 	}
 	check(tooLong, alertTooLong, "warning", tl, limitAt, finishedAt, tlResolved)
 	check(streak, alertStreak, "critical", st, secondStart, successAt, stResolved)

@@ -589,49 +589,61 @@ func TestPrometheusAlertAcrossRestart(t *testing.T) {
 	// from then until the success, exactly one instance, firing, with the job's labels and the
 	// first activeAt; at most that one until the resolution; nothing after it.
 	each(func(c *promCase) {
-		samples, errs := c.watch.Stop()
-		if len(errs) > 0 {
-			t.Errorf("%s: %d /api/v1/alerts requests failed, first: %s", c.prom.proc.name, len(errs), errs[0])
-		}
-		// Each phase reports its first and last wrong sample and how many there were.
-		bad := map[string][]alertSample{}
-		var phases []string
-		wrong := func(phase string, s alertSample) {
-			if bad[phase] == nil {
-				phases = append(phases, phase)
-			}
-			bad[phase] = append(bad[phase], s)
-		}
-		fired := false
-		for _, s := range samples {
-			switch {
-			case !fired && len(s.alerts) == 0:
-			case !fired && s.at.Before(failStart):
-				wrong("before the failed run", s)
-			case s.at.Before(successAt):
-				fired = true
-				a := promAlert{}
-				if len(s.alerts) == 1 {
-					a = s.alerts[0]
-				}
-				if len(s.alerts) != 1 || a.State != "firing" || !a.ActiveAt.Equal(c.first.ActiveAt) || !sameLabels(a.Labels, c.want) {
-					wrong(fmt.Sprintf("while the job is failing (want one instance %s, firing since %s)", labelString(c.want), c.first.ActiveAt.Format(time.StampMilli)), s)
-				}
-			case s.at.Before(resolvedAt[c]):
-				if len(s.alerts) > 1 {
-					wrong("resolving", s)
-				}
-			default:
-				if len(s.alerts) != 0 {
-					wrong("after the resolution", s)
-				}
-			}
-		}
-		for _, ph := range phases {
-			t.Errorf("%s: %s: %d wrong samples, first %s, last %s", c.prom.proc.name, ph, len(bad[ph]), bad[ph][0], bad[ph][len(bad[ph])-1])
-		}
-		t.Logf("%s: %d samples of /api/v1/alerts, every 250 ms over %.1fs", c.prom.proc.name, len(samples), samples[len(samples)-1].at.Sub(samples[0].at).Seconds())
+		checkAlertSamples(t, c.prom.proc.name, c.watch, c.want, c.first, failStart, successAt, resolvedAt[c])
 	})
+}
+
+// checkAlertSamples stops w and checks every sample in order: no instance before notBefore;
+// from the first firing sample until openUntil exactly one instance, firing, with the labels
+// want and first's activeAt (one incident, never resolved and reopened); at most that one until
+// resolvedAt; none after it. Each phase reports its first and last wrong sample and how many.
+func checkAlertSamples(t *testing.T, who string, w *alertWatch, want map[string]string, first promAlert, notBefore, openUntil, resolvedAt time.Time) {
+	t.Helper()
+	samples, errs := w.Stop()
+	if len(errs) > 0 {
+		t.Errorf("%s: %d /api/v1/alerts requests failed, first: %s", who, len(errs), errs[0])
+	}
+	bad := map[string][]alertSample{}
+	var phases []string
+	wrong := func(phase string, s alertSample) {
+		if bad[phase] == nil {
+			phases = append(phases, phase)
+		}
+		bad[phase] = append(bad[phase], s)
+	}
+	fired := false
+	for _, s := range samples {
+		switch {
+		case !fired && len(s.alerts) == 0:
+		case !fired && s.at.Before(notBefore):
+			wrong("before "+notBefore.Format(time.StampMilli), s)
+		case s.at.Before(openUntil):
+			fired = true
+			a := promAlert{}
+			if len(s.alerts) == 1 {
+				a = s.alerts[0]
+			}
+			if len(s.alerts) != 1 || a.State != "firing" || !a.ActiveAt.Equal(first.ActiveAt) || !sameLabels(a.Labels, want) {
+				wrong(fmt.Sprintf("while open (want one instance %s, firing since %s)", labelString(want), first.ActiveAt.Format(time.StampMilli)), s)
+			}
+		case s.at.Before(resolvedAt):
+			if len(s.alerts) > 1 {
+				wrong("resolving", s)
+			}
+		default:
+			if len(s.alerts) != 0 {
+				wrong("after the resolution", s)
+			}
+		}
+	}
+	for _, ph := range phases {
+		t.Errorf("%s: %s: %d wrong samples, first %s, last %s", who, ph, len(bad[ph]), bad[ph][0], bad[ph][len(bad[ph])-1])
+	}
+	if len(samples) == 0 {
+		t.Errorf("%s: no samples of /api/v1/alerts", who)
+		return
+	}
+	t.Logf("%s: %d samples of /api/v1/alerts over %.1fs", who, len(samples), samples[len(samples)-1].at.Sub(samples[0].at).Seconds())
 }
 
 func sameLabels(got, want map[string]string) bool {
