@@ -214,10 +214,12 @@ func runDefault(env Env) int {
 	}
 	limitMemory([]*input{{data: data}})
 	if pieces, ok := krm.Bytes(data); ok {
+		out := bufio.NewWriterSize(env.Stdout, 1<<16) // one write per piece would be one per item
 		for _, p := range pieces {
-			if _, err := env.Stdout.Write(p); err != nil {
-				return fail(env, fmt.Errorf("writing stdout: %w", err))
-			}
+			out.Write(p)
+		}
+		if err := out.Flush(); err != nil {
+			return fail(env, fmt.Errorf("writing stdout: %w", err))
 		}
 		return ExitOK
 	}
