@@ -46,7 +46,7 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 		value(root, "results") != nil {
 		return nil, false
 	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
+	for i := 0; i < len(root.Content); i += 2 {
 		switch root.Content[i].Value {
 		case "apiVersion", "kind", "items", "functionConfig":
 		default:
@@ -84,9 +84,10 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 	pieces = append(pieces, l.head)
 	var res framework.Results
 	counts := map[inject.Action]int{}
+	indent := bytes.Repeat([]byte(" "), l.dash+2)
 	for i, out := range outs {
-		if len(out) < l.dash+2 || !bytes.Equal(out[:l.dash+2], bytes.Repeat([]byte(" "), l.dash+2)) {
-			return nil, false
+		if !bytes.HasPrefix(out, indent) {
+			return nil, false // re-encoded at column 0: not an entry of this list
 		}
 		if &out[0] != &data[l.items[i][0]] {
 			out[l.dash] = '-' // a new text; the input's own dash comes back in the deferred loop
@@ -99,7 +100,7 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 		last = pieces[len(pieces)-1]
 	}
 	pieces = append(pieces, l.tail)
-	if len(last) > 0 && last[len(last)-1] != '\n' {
+	if last[len(last)-1] != '\n' { // never empty: the head has "items:", an item its indentation
 		pieces = append(pieces, []byte("\n"))
 	}
 	res = append(res, summary(counts))
@@ -123,12 +124,12 @@ type layout struct {
 // left of it (or at it without a dash). Blank and comment lines go with the item before them.
 func cut(data []byte) (layout, bool) {
 	var l layout
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.IndexByte(data, '\r') >= 0 {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.ContainsRune(data, '\r') {
 		return l, false
 	}
-	off, line, headEnd := 0, 1, -1
-	sawKind := false
-	for off < len(data) && headEnd < 0 {
+	off, line := 0, 1
+	sawKind, sawItems := false, false
+	for off < len(data) && !sawItems {
 		next := lineEnd(data, off)
 		text := data[off:next]
 		switch {
@@ -137,15 +138,15 @@ func cut(data []byte) (layout, bool) {
 		case bytes.HasPrefix(text, []byte("kind: ResourceList")):
 			sawKind = true
 		case isItemsKey(text):
-			headEnd, l.itemsLine = next, line
+			sawItems, l.itemsLine = true, line
 		}
 		off, line = next, line+1
 	}
-	if headEnd < 0 || !sawKind {
+	if !sawItems || !sawKind {
 		return l, false
 	}
 	l.dash = -1
-	start := -1 // of the current item
+	var starts []int // of the items
 	tail := len(data)
 scan:
 	for ; off < len(data); off = lineEnd(data, off) {
@@ -170,20 +171,20 @@ scan:
 			tail = off
 			break scan
 		case ind == l.dash:
-			if start >= 0 {
-				l.items = append(l.items, [2]int{start, off})
-			} else {
-				headEnd = off
-			}
-			start = off
+			starts = append(starts, off)
 		}
 	}
-	if start >= 0 {
-		l.items = append(l.items, [2]int{start, tail})
-	} else {
-		headEnd = tail
+	l.head, l.tail = data[:tail], data[tail:]
+	for i, start := range starts {
+		end := tail
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		l.items = append(l.items, [2]int{start, end})
 	}
-	l.head, l.tail = data[:headEnd], data[tail:]
+	if len(starts) > 0 {
+		l.head = data[:starts[0]]
+	}
 	for off := 0; off < len(l.tail); off = lineEnd(l.tail, off) {
 		if isMarker(l.tail[off:lineEnd(l.tail, off)]) {
 			return l, false
@@ -215,7 +216,7 @@ func isItemsKey(line []byte) bool {
 		return false
 	}
 	trimmed := bytes.TrimLeft(rest, " ")
-	return len(trimmed) == 0 || (trimmed[0] == '#' && len(trimmed) < len(rest))
+	return len(trimmed) == 0 || trimmed[0] == '#' // "items:#x" is a key of its own: the head's parse declines it
 }
 
 type itemInfo struct {
@@ -233,7 +234,7 @@ func injectItems(in *inject.Injector, data []byte, l layout) ([][]byte, []itemIn
 	workers := min(runtime.GOMAXPROCS(0), len(l.items))
 	next := make(chan int, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -297,7 +298,7 @@ func entry(n *yaml.Node, key string) (k, v *yaml.Node) {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			return n.Content[i], n.Content[i+1]
 		}
@@ -318,7 +319,7 @@ func field(n *yaml.Node, key string) string {
 // writes plain or single-quoted, is written here; any other goes through the framework's own
 // steps (TestResultsTextAsFramework, FuzzResultsFields).
 func resultsText(res framework.Results) ([]byte, error) {
-	b := append(make([]byte, 0, 256*len(res)), "results:\n"...)
+	b := []byte("results:\n")
 	for _, r := range res {
 		var ok bool
 		if b, ok = appendResult(b, r); ok {

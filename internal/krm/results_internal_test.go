@@ -121,7 +121,8 @@ func TestResultsFieldsAsFramework(t *testing.T) {
 // are left to it.
 func TestResultsWrittenDirectly(t *testing.T) {
 	for _, s := range []string{"CronWorkflow team-1/etl-0: injected", "CronWorkflow etl.v2: updated (x)", "CronWorkflow a/b: skipped (annotation argo-metrics-gen.io/inject: \"false\")",
-		"it's a #tag", "argoproj.io/v1alpha1", "overlays/prod/cron-workflows.yaml", "tRUE", "a:", "a #b", "a "} {
+		"it's a #tag", "argoproj.io/v1alpha1", "overlays/prod/cron-workflows.yaml", "zone-1", "Zz", "a~b", "a!\"$%&()*+,-./09;<=>?@[\\]^_`{|}~",
+		"tRUE", "a:", "a #b", "a "} {
 		for field := range uint8(18) {
 			if !direct(fieldResults(field, s, 2)) {
 				t.Errorf("%q in field %d: written by the encoder", s, field)
