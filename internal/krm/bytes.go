@@ -240,12 +240,12 @@ func injectItems(in *inject.Injector, data []byte, l layout) ([][]byte, []itemIn
 			defer wg.Done()
 			for i := range next {
 				src := data[l.items[i][0]:l.items[i][1]]
-				mapping := false
+				readable := false
 				out, reps, err := in.DocumentInspect(src, func(root *yaml.Node) {
-					mapping = root.Kind == yaml.MappingNode
+					readable = root.Kind == yaml.MappingNode && annotatable(root)
 					infos[i].ref, infos[i].file = identity(root)
 				})
-				if err != nil || !mapping || len(out) == 0 {
+				if err != nil || !readable || len(out) == 0 {
 					failed[i] = true
 					continue
 				}
@@ -264,6 +264,18 @@ func injectItems(in *inject.Injector, data []byte, l layout) ([][]byte, []itemIn
 		}
 	}
 	return outs, infos, true
+}
+
+// annotatable: kyaml's reader can annotate the item as it is: no metadata, or metadata a mapping
+// whose annotations, if any, are a mapping. Its reader fails on "metadata: 0" and replaces
+// "annotations: 0" (the item then comes back without it), so the byte path leaves those to it.
+func annotatable(item *yaml.Node) bool {
+	md := value(item, "metadata")
+	if md == nil {
+		return true
+	}
+	annots := value(md, "annotations")
+	return md.Kind == yaml.MappingNode && (annots == nil || annots.Kind == yaml.MappingNode)
 }
 
 // identity is what resourceRef and fileRef read from an RNode, read from the parsed item.

@@ -78,7 +78,8 @@ func TestBytesLayouts(t *testing.T) {
 }
 
 // TestBytesDeclines: what the byte path does not cut (no block "items:", a byte-order mark, CR
-// line ends, a second document) it leaves to kyaml's framework, at once.
+// line ends, a second document), and items kyaml's reader cannot annotate as they are, it
+// leaves to kyaml's framework.
 func TestBytesDeclines(t *testing.T) {
 	head := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 	for name, input := range map[string]string{
@@ -92,6 +93,13 @@ func TestBytesDeclines(t *testing.T) {
 		"document end, no break": head + "items:\n" + layoutItem + "...",
 		"document end, comment":  head + "items:\n" + layoutItem + "... # end\n",
 		"document end, tab":      head + "items:\n" + layoutItem + "...\t\n",
+		// kyaml's reader fails on an item whose metadata it cannot annotate, and replaces
+		// annotations that are not a mapping.
+		"metadata a number":    head + "items:\n" + layoutItem + "- metadata: 0\n",
+		"metadata a list":      head + "items:\n- metadata: []\n",
+		"metadata null":        head + "items:\n- metadata: ~\n",
+		"annotations a number": head + "items:\n- metadata: {name: a, annotations: 0}\n",
+		"annotations null":     head + "items:\n- metadata:\n    annotations:\n",
 	} {
 		if _, ok := krm.Bytes([]byte(input)); ok {
 			t.Errorf("%s: the byte path took it", name)
