@@ -124,7 +124,7 @@ type layout struct {
 // left of it (or at it without a dash). Blank and comment lines go with the item before them.
 func cut(data []byte) (layout, bool) {
 	var l layout
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.ContainsRune(data, '\r') {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.ContainsRune(data, '\r') || endsWithIndentedComment(data) {
 		return l, false
 	}
 	off, line := 0, 1
@@ -191,6 +191,27 @@ scan:
 		}
 	}
 	return l, true
+}
+
+// endsWithIndentedComment: after the text's last line of content come only blank and comment
+// lines, one of the comments indented. yaml.v3 loses such a comment after an empty value at
+// the end of a stream ("a:\n  # c"), so kyaml's framework does not write it where the byte path
+// would: that layout is left to the framework.
+func endsWithIndentedComment(data []byte) bool {
+	indented := false
+	for rest := data; len(rest) > 0; {
+		i := bytes.LastIndexByte(bytes.TrimSuffix(rest, []byte("\n")), '\n') + 1
+		line := bytes.TrimRight(rest[i:], "\n")
+		rest = rest[:i]
+		switch t := bytes.TrimLeft(line, " "); {
+		case len(t) == 0:
+		case t[0] == '#':
+			indented = indented || len(t) < len(line)
+		default:
+			return indented
+		}
+	}
+	return indented
 }
 
 func lineEnd(data []byte, off int) int {

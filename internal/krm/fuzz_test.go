@@ -41,7 +41,8 @@ func FuzzResourceList(f *testing.F) {
 		head + "items:\n- " + cw + "results:\n- message: old\n  severity: info\n",
 		head + "items:\nmetadata: 0", // the framework refuses it: the byte path must decline
 		head + "metadata: {name: rl}\nitems:\n- " + cw,
-		head + "items:\n- metadata: 0", // the framework's reader refuses it: the byte path must decline
+		head + "items:\n- metadata: 0",                                                               // the framework's reader refuses it: the byte path must decline
+		head + "items:\n- metadata:\n    annotations:\n      config.kubernetes.io/path:\n      #000", // kyaml loses the comment
 		head + "items:\n- metadata: ~\n- metadata: {annotations: 0}\n- metadata: !!map {}\n",
 	} {
 		f.Add([]byte(s))
