@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -34,17 +35,35 @@ func (in *Injector) verify(r *spliced, doc *yaml.Node) bool {
 		return false
 	}
 	for _, b := range r.blocks {
-		shape := maskValues(b.text)
-		if _, ok := in.shapes.Load(shape); ok {
+		if in.knownShape(b.text) {
 			continue
 		}
 		var g yaml.Node
 		if err := yaml.Unmarshal([]byte(b.text), &g); err != nil || len(g.Content) != 1 || !equalNodes(g.Content[0], b.want) {
 			return false
 		}
-		in.shapes.Store(shape, true)
+		in.mu.Lock()
+		if in.shapes == nil {
+			in.shapes = map[string]bool{}
+		}
+		in.shapes[maskValues(b.text)] = true
+		in.mu.Unlock()
 	}
 	return true
+}
+
+// shapeBufs holds the buffers a block's shape is written in to look it up.
+var shapeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// knownShape reports whether a block of text's shape was proven before.
+func (in *Injector) knownShape(text string) bool {
+	buf := shapeBufs.Get().(*[]byte)
+	*buf = appendMask((*buf)[:0], text)
+	in.mu.RLock()
+	ok := in.shapes[string(*buf)]
+	in.mu.RUnlock()
+	shapeBufs.Put(buf)
+	return ok
 }
 
 // positionsByProbe parses the whole probe document.
@@ -350,26 +369,30 @@ func equalProbe(got, want *yaml.Node, inserted map[*yaml.Node]bool) bool {
 
 // maskValues replaces the value after "key: " (or "- ") on each generated line by its style
 // class, keeping indentation, keys and sequence dashes: the shape a block check covers.
-func maskValues(text string) string {
-	var b strings.Builder
-	b.Grow(len(text) / 2)
-	for _, line := range strings.SplitAfter(text, "\n") {
+func maskValues(text string) string { return string(appendMask(nil, text)) }
+
+// appendMask appends maskValues(text) to dst.
+func appendMask(dst []byte, text string) []byte {
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line = text[:i+1]
+		}
+		text = text[len(line):]
 		body := strings.TrimRight(line, "\r\n")
 		eol := line[len(body):]
-		head := body
 		if i := strings.Index(body, ": "); i >= 0 {
-			head = body[:i+2]
-			b.WriteString(head)
-			b.WriteString(class(body[i+2:]))
+			dst = append(dst, body[:i+2]...)
+			dst = append(dst, class(body[i+2:])...)
 		} else if t := strings.TrimLeft(body, " "); strings.HasPrefix(t, "- ") && !strings.Contains(t, ":") {
-			b.WriteString(body[:len(body)-len(t)+2])
-			b.WriteString(class(t[2:]))
+			dst = append(dst, body[:len(body)-len(t)+2]...)
+			dst = append(dst, class(t[2:])...)
 		} else {
-			b.WriteString(body)
+			dst = append(dst, body...)
 		}
-		b.WriteString(eol)
+		dst = append(dst, eol...)
 	}
-	return b.String()
+	return dst
 }
 
 func class(v string) string {
