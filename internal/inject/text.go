@@ -333,19 +333,16 @@ func (s *source) applyText(edits []edit) (*spliced, bool) {
 	for _, sp := range splices {
 		size += len(sp.text) - (sp.end - sp.start)
 	}
-	var out bytes.Buffer
-	out.Grow(max(size, 0)) // the output's exact size when the splices do not overlap
+	out := make([]byte, 0, max(size, 0)) // the output's exact size when the splices do not overlap
 	pos := 0
 	for _, sp := range splices {
 		if sp.start < pos {
 			return nil, false // overlapping edits: let the encoder handle it
 		}
-		out.Write(s.src[pos:sp.start])
-		out.WriteString(sp.text)
+		out = append(append(out, s.src[pos:sp.start]...), sp.text...)
 		pos = sp.end
 	}
-	out.Write(s.src[pos:])
-	r.out, r.splices = out.Bytes(), splices
+	r.out, r.splices = append(out, s.src[pos:]...), splices
 	return r, true
 }
 
