@@ -8,6 +8,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
 // TestOutputSizedOnce: a spliced document's output is allocated once, at its exact size (a
@@ -121,5 +122,30 @@ func TestShapesProvenOnce(t *testing.T) {
 	}
 	if in.knownShape(strings.Replace(block, "  ", "   ", 1)) || in.knownShape(strings.Replace(block, "job-b-longer", `"0job"`, 1)) {
 		t.Error("another indentation or value style taken for the proven shape")
+	}
+}
+
+// TestRenderSharedNode: a collection that is the value of several keys of a block (a job's
+// label list) is written once per column and then copied: the block reads back as the tree
+// whether the node recurs at the column it was written at or deeper.
+func TestRenderSharedNode(t *testing.T) {
+	shared := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{recipe.Scalar("x"), recipe.Scalar("y z")}}
+	inner := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar("c"), shared}}
+	value := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+		recipe.Scalar("a"), shared, recipe.Scalar("b"), shared, recipe.Scalar("inner"), inner}}
+	want := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar("top"), value}}
+	for _, src := range []string{"k: 1\n", "k:\n    m:\n    - 1\n", "k: 1\r\n"} { // unit 2; unit 4, compact; CRLF
+		doc, err := ParseDocument([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := newSource([]byte(src), doc.Content[0]).renderKey(0, "top", value)
+		var got yaml.Node
+		if err := yaml.Unmarshal([]byte(text), &got); err != nil || !equalNodes(got.Content[0], want) {
+			t.Errorf("layout of %q: rendered\n%s\ndoes not read back as the tree (%v)", src, text, err)
+		}
+		if n := strings.Count(text, "- x"); n != 3 {
+			t.Errorf("layout of %q: the list written %d times, want 3:\n%s", src, n, text)
+		}
 	}
 }

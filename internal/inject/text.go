@@ -20,6 +20,15 @@ type source struct {
 	eol       string
 	unit      int // indentation step of nested mappings
 	seqIndent int // indentation of a block sequence under its key: 0 (compact) or unit (wide)
+	rendered  rendered
+}
+
+// rendered is the last collection written as a key's value in the block being rendered: a
+// job's metrics share one label list, written once and then copied.
+type rendered struct {
+	value      *yaml.Node
+	col        int
+	start, end int // in the block's buffer
 }
 
 func newSource(src []byte, root *yaml.Node) *source {
@@ -427,7 +436,7 @@ func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node, r *spliced) ([
 		return nil, false
 	}
 	at := s.insertAfter(k.Line)
-	b := renderBuffer()
+	b := s.renderBuffer()
 	s.renderValue(b, col, value)
 	text := b.String()
 	renderBufs.Put(b)
@@ -478,7 +487,7 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 		return nil, false
 	}
 	offsetInItem := seq.Content[0].Column - 1 - dash
-	b := renderBuffer()
+	b := s.renderBuffer()
 	for _, item := range e.items {
 		s.renderSeqItem(b, dash, offsetInItem, item)
 	}
@@ -519,8 +528,8 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 
 // renderKey writes "key: value" at col, with a nested block value on the following lines.
 func (s *source) renderKey(col int, key string, value *yaml.Node) string {
-	b := renderBuffer()
-	s.writeKey(b, col, key, value, false)
+	b := s.renderBuffer()
+	s.writeKey(b, col, recipe.Scalar(key), value, false)
 	text := b.String()
 	renderBufs.Put(b)
 	return text
@@ -530,19 +539,20 @@ func (s *source) renderKey(col int, key string, value *yaml.Node) string {
 // its size (a metrics block of the default config is ~6 KB, grown in steps every time).
 var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func renderBuffer() *bytes.Buffer {
+func (s *source) renderBuffer() *bytes.Buffer {
 	b := renderBufs.Get().(*bytes.Buffer)
 	b.Reset()
+	s.rendered = rendered{}
 	return b
 }
 
 // writeKey is renderKey into b; with first, the indentation is already written (the first key
 // of a sequence item, after its dash). Everything goes straight into b: a block is written once.
-func (s *source) writeKey(b *bytes.Buffer, col int, key string, value *yaml.Node, first bool) {
+func (s *source) writeKey(b *bytes.Buffer, col int, key, value *yaml.Node, first bool) {
 	if !first {
 		writeSpaces(b, col)
 	}
-	writeString(b, key, !recipe.PlainSafe(key)) // as recipe.Scalar(key) renders
+	writeScalar(b, key)
 	b.WriteString(":")
 	if value.Kind == yaml.ScalarNode {
 		b.WriteString(" ")
@@ -551,7 +561,13 @@ func (s *source) writeKey(b *bytes.Buffer, col int, key string, value *yaml.Node
 		return
 	}
 	b.WriteString(s.eol)
+	if r := s.rendered; value == r.value && col == r.col {
+		b.Write(b.Bytes()[r.start:r.end]) // the same node at the same column: the same lines
+		return
+	}
+	start := b.Len()
 	s.renderValue(b, col, value)
+	s.rendered = rendered{value, col, start, b.Len()}
 }
 
 // renderValue writes the block lines of a collection that is the value of a key at col.
@@ -559,7 +575,7 @@ func (s *source) renderValue(b *bytes.Buffer, col int, value *yaml.Node) {
 	switch value.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(value.Content); i += 2 {
-			s.writeKey(b, col+s.unit, value.Content[i].Value, value.Content[i+1], false)
+			s.writeKey(b, col+s.unit, value.Content[i], value.Content[i+1], false)
 		}
 	case yaml.SequenceNode:
 		for _, item := range value.Content {
@@ -581,7 +597,7 @@ func (s *source) renderSeqItem(b *bytes.Buffer, dash, offsetInItem int, item *ya
 	}
 	writeSpaces(b, offsetInItem-1)
 	for i := 0; i+1 < len(item.Content); i += 2 {
-		s.writeKey(b, dash+offsetInItem, item.Content[i].Value, item.Content[i+1], i == 0)
+		s.writeKey(b, dash+offsetInItem, item.Content[i], item.Content[i+1], i == 0)
 	}
 }
 

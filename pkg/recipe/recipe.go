@@ -231,7 +231,7 @@ func (t *tree) key(k string) *yaml.Node {
 			return n
 		}
 	}
-	n := t.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k})
+	n := t.node(scalar(k))
 	t.keys = append(t.keys, n)
 	return n
 }
