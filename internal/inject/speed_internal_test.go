@@ -149,3 +149,51 @@ func TestRenderSharedNode(t *testing.T) {
 		}
 	}
 }
+
+// TestParseWindowCache: a window text's parse is kept when the text is at most maxWindowText
+// bytes, for at most maxWindows texts, refusals included, and a kept parse is what parsing the
+// text again gives.
+func TestParseWindowCache(t *testing.T) {
+	windowRoots.Lock()
+	saved := windowRoots.m
+	windowRoots.m = map[string]*yaml.Node{}
+	windowRoots.Unlock()
+	t.Cleanup(func() {
+		windowRoots.Lock()
+		windowRoots.m = saved
+		windowRoots.Unlock()
+	})
+	entry := func(n int) []byte { // "k: [v...]\n", n bytes
+		return []byte("k: [" + strings.Repeat("v", n-6) + "]\n")
+	}
+	for _, n := range []int{maxWindowText, maxWindowText + 1} {
+		text := entry(n)
+		root := parseWindow(text)
+		if root == nil || root.Kind != yaml.MappingNode || root.Content[1].Content[0].Value != strings.Repeat("v", n-6) {
+			t.Fatalf("%d bytes: parsed as %v", n, root)
+		}
+		_, kept := windowRoots.m[string(text)]
+		if kept != (n <= maxWindowText) || parseWindow(text) != root && kept {
+			t.Errorf("%d bytes: kept %v (cached parse returned again: %v)", n, kept, parseWindow(text) == root)
+		}
+	}
+	for _, bad := range []string{"k: [\n", "a: 1\n---\nb: 2\n", "# nothing\n"} {
+		if parseWindow([]byte(bad)) != nil || parseWindow([]byte(bad)) != nil {
+			t.Errorf("%q: a root, want none (one document, parsed completely)", bad)
+		}
+		if root, ok := windowRoots.m[bad]; !ok || root != nil {
+			t.Errorf("%q: refusal not kept", bad)
+		}
+	}
+	for i := 0; len(windowRoots.m) < maxWindows+10; i++ {
+		before := len(windowRoots.m)
+		parseWindow([]byte(strings.Repeat("k", 1+i%50) + ": " + strings.Repeat("x", 1+i/50) + "\n"))
+		if len(windowRoots.m) == before {
+			if before != maxWindows {
+				t.Fatalf("stopped keeping at %d texts, want %d", before, maxWindows)
+			}
+			return
+		}
+	}
+	t.Fatalf("kept %d texts, more than %d", len(windowRoots.m), maxWindows)
+}

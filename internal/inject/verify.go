@@ -151,13 +151,8 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 		// "key: ~" as written by spliceFor, the key one token (FuzzScalarText): no parse needed.
 		return j-i == 2 && w.m.Content[i].Value == w.probeOnly && inserted[w.m.Content[i+1]]
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(w.text))
-	var got, extra yaml.Node
-	if dec.Decode(&got) != nil || !errors.Is(dec.Decode(&extra), io.EOF) || len(got.Content) != 1 {
-		return false // one document: text after the root would start another
-	}
-	root := got.Content[0]
-	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || len(root.Content) != j-i || root.Content[0].Column != w.col+1 {
+	root := parseWindow(w.text)
+	if root == nil || root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || len(root.Content) != j-i || root.Content[0].Column != w.col+1 {
 		return false
 	}
 	for n, c := range root.Content {
@@ -166,6 +161,49 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 		}
 	}
 	return true
+}
+
+// windowRoots holds the parses of small window texts. The same few lines recur in most
+// documents of a stream (a `pre` such as "command: [sh, -c, ...]" closing the last template),
+// and a parse depends on its text alone; the trees are only read. Bounded: at most
+// maxWindows texts of at most maxWindowText bytes (a few MB at worst).
+var windowRoots = struct {
+	sync.RWMutex
+	m map[string]*yaml.Node
+}{m: map[string]*yaml.Node{}}
+
+const (
+	maxWindowText = 256
+	maxWindows    = 1024
+)
+
+// parseWindow returns the root of text parsed on its own, or nil when it does not parse as
+// exactly one document with one root.
+func parseWindow(text []byte) *yaml.Node {
+	cached := len(text) <= maxWindowText
+	if cached {
+		windowRoots.RLock()
+		root, ok := windowRoots.m[string(text)]
+		windowRoots.RUnlock()
+		if ok {
+			return root
+		}
+	}
+	var root *yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	var got, extra yaml.Node
+	// One document: text after the root would start another.
+	if dec.Decode(&got) == nil && errors.Is(dec.Decode(&extra), io.EOF) && len(got.Content) == 1 {
+		root = got.Content[0]
+	}
+	if cached {
+		windowRoots.Lock()
+		if len(windowRoots.m) < maxWindows {
+			windowRoots.m[string(text)] = root
+		}
+		windowRoots.Unlock()
+	}
+	return root
 }
 
 // window finds the window of edit e, whose splices are sps; false when it has none (the whole
