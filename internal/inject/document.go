@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+	sigyaml "sigs.k8s.io/yaml"
 )
 
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
@@ -163,6 +165,9 @@ func yamlError(err error, src []byte) error {
 				break
 			}
 		}
+		if m[2] == "did not find expected '-' indicator" || m[2] == "did not find expected key" {
+			line = blockProblemLine(src, m[2], line)
+		}
 		return &Error{Line: line, Msg: "invalid YAML: " + m[2]}
 	}
 	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
@@ -172,6 +177,23 @@ func yamlError(err error, src []byte) error {
 		}
 	}
 	return &Error{Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// blockProblemLine finds the line go-yaml could not read in a block sequence or mapping: for
+// these errors it names the line where the collection starts (its context mark, unless that is
+// line 1). go-yaml v2, which sigs.k8s.io/yaml (kubectl's reader) wraps, names the problem
+// instead, 0-based; its answer is taken only for the same problem at or after the collection.
+func blockProblemLine(src []byte, problem string, start int) int {
+	_, err := sigyaml.YAMLToJSON(src)
+	if err == nil {
+		return start
+	}
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil && m[2] == problem {
+		if line, _ := strconv.Atoi(m[1]); line+1 >= start {
+			return line + 1
+		}
+	}
+	return start
 }
 
 func lineOfByte(src []byte, off int) int { return bytes.Count(src[:off], []byte("\n")) + 1 }
@@ -189,9 +211,12 @@ func checkDocument(doc *yaml.Node) error {
 				}
 				for j := 0; j < i; j += 2 {
 					if p := n.Content[j]; p.Kind == yaml.ScalarNode && p.Value == k.Value && p.ShortTag() == k.ShortTag() {
-						return &Error{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, p.Line)}
+						return &Error{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q (first %s)", k.Value, above(p, k))}
 					}
 				}
+			}
+			if err := sameJSONKey(n); err != nil {
+				return err
 			}
 		}
 		for _, c := range n.Content {
@@ -202,6 +227,72 @@ func checkDocument(doc *yaml.Node) error {
 		return nil
 	}
 	return walk(doc)
+}
+
+// above says where the first of two keys is, relative to the second: callers shift the error's
+// line to where the document starts in its file, but cannot shift a line in the message.
+func above(first, dup *yaml.Node) string {
+	switch n := dup.Line - first.Line; n {
+	case 0:
+		return "earlier on the same line"
+	case 1:
+		return "on the line above"
+	default:
+		return fmt.Sprintf("%d lines above", n)
+	}
+}
+
+// sameJSONKey refuses two keys of a mapping that are one key for Kubernetes: kubectl and the API
+// server turn YAML into JSON with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1), where `1`, `"1"`,
+// `0x1` and `1.0` are all "1", and `yes`, `on` and `true` all "true"; one value is then kept at
+// random. Only plain keys that may not read as strings are asked, so most mappings cost nothing.
+func sameJSONKey(n *yaml.Node) error {
+	var seen map[string]*yaml.Node
+	for i := 0; i+1 < len(n.Content) && seen == nil; i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Style == 0 && yaml11NonString(k.Value) {
+			seen = map[string]*yaml.Node{}
+		}
+	}
+	for i := 0; seen != nil && i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+			continue
+		}
+		key := k.Value
+		if k.Style == 0 && yaml11NonString(k.Value) {
+			key = jsonKey(k.Value)
+		}
+		if p := seen[key]; p != nil {
+			return &Error{Line: k.Line, Msg: fmt.Sprintf("duplicate key %q for Kubernetes (first %s, as %q): both are the JSON key %q", k.Value, above(p, k), p.Value, key)}
+		}
+		seen[key] = k
+	}
+	return nil
+}
+
+// jsonKey is the JSON key sigs.k8s.io/yaml makes of a plain YAML key (itself if it makes none).
+func jsonKey(plain string) string {
+	var m map[string]json.RawMessage
+	if j, err := sigyaml.YAMLToJSON([]byte(plain + ": 0")); err == nil && json.Unmarshal(j, &m) == nil {
+		for k := range m {
+			return k
+		}
+	}
+	return plain
+}
+
+// yaml11NonString reports whether a plain scalar may resolve to something other than a string
+// in go-yaml v2 (its resolve.go: a number, or one of its words for booleans and null).
+func yaml11NonString(v string) bool {
+	if v == "" || strings.IndexByte("0123456789+-.", v[0]) >= 0 {
+		return true
+	}
+	switch v {
+	case "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+		"on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL":
+		return true
+	}
+	return false
 }
 
 // sameAs reports whether text parses to a tree equal to want.

@@ -320,3 +320,33 @@ func TestLoadFileNamesTheFile(t *testing.T) {
 		t.Errorf("got %+v, %v", c, err)
 	}
 }
+
+// TestKeysReadAsText: a key means its text, as kyaml (Kustomize, kpt) reads a functionConfig,
+// so `1` and "1" (or true and "true") are one key and refused as a duplicate, while `0x1` and
+// `1` are two keys kept as written.
+func TestKeysReadAsText(t *testing.T) {
+	for keys, want := range map[[2]string]string{
+		{`1`, `"1"`}:       `7: metadata.labels.1: duplicate key`,
+		{`true`, `"true"`}: `7: metadata.labels.true: duplicate key`,
+		{`"a"`, `a`}:       `7: metadata.labels.a: duplicate key`,
+		{`0x1`, `1`}:       "",
+		{`yes`, `"true"`}:  "",
+	} {
+		doc := strings.Replace(header, "  name: t\n", "  name: t\n  labels:\n    "+keys[0]+": a\n    "+keys[1]+": b\n", 1)
+		c, err := config.Parse([]byte(doc))
+		if want != "" {
+			if err == nil || err.Error() != want {
+				t.Errorf("%v: got %v, want %q", keys, err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", keys, err)
+			continue
+		}
+		text := func(k string) string { return strings.Trim(k, `"`) }
+		if got := c.Metadata.Labels; len(got) != 2 || got[text(keys[0])] != "a" || got[text(keys[1])] != "b" {
+			t.Errorf("%v: labels %v, want each key as written", keys, got)
+		}
+	}
+}
