@@ -50,18 +50,3 @@ func TestPipeMemory(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT set: limit %d, GC percent %d; want both untouched", limit, percent)
 	}
 }
-
-// TestLimitMemory: the KRM and default modes' limit is 48 MiB over 4x the input, the collector's
-// pace untouched; GOMEMLIMIT wins.
-func TestLimitMemory(t *testing.T) {
-	t.Setenv("GOMEMLIMIT", "")
-	t.Setenv("GOGC", "")
-	limit, percent := memorySettings(t, func() { limitMemory(inputsOf(7, 0, 5)) })
-	if limit != 48<<20+4*12 || percent == 400 {
-		t.Errorf("limit %d, GC percent %d; want %d and the default", limit, percent, 48<<20+4*12)
-	}
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	if limit, _ := memorySettings(t, func() { limitMemory(inputsOf(10)) }); limit != math.MaxInt64 {
-		t.Errorf("with GOMEMLIMIT set: limit %d, want it untouched", limit)
-	}
-}
