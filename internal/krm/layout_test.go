@@ -83,7 +83,10 @@ func TestBytesLayouts(t *testing.T) {
 func TestBytesDeclines(t *testing.T) {
 	head := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 	for name, input := range map[string]string{
-		"flow items":      head + "items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+		"flow items": head + "items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+		// Pipe mode's input reaches the byte path first (Helm's post-renderer with an empty chart).
+		"empty input":     "",
+		"comments only":   "# a\n  # b\n\n",
 		"no items":        head + "functionConfig: {}\n",
 		"byte-order mark": "\xef\xbb\xbf" + head + "items:\n" + layoutItem,
 		"CR line ends":    strings.ReplaceAll(head+"items:\n"+layoutItem, "\n", "\r\n"),
