@@ -12,7 +12,7 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
-const userMetric = `{"name": "rows_loaded", "help": "Rows loaded", "gauge": {"value": "{{workflow.parameters.rows}}"}}`
+const userMetric = `{"name": "rows_loaded", "help": "Rows loaded", "gauge": {"value": "{{workflow.parameters.rows}}", "realtime": false}}`
 
 // flowJobs are CronWorkflows whose metrics list is a flow collection holding a metric of the
 // user's own: in YAML with the list one entry per line or on one line, and a JSON document.
