@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -247,28 +248,28 @@ func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent
 // quote writes a double-quoted scalar that is valid both as YAML and as JSON: quotes,
 // backslashes and every character YAML does not allow raw (controls, DEL, C1, U+FFFE/U+FFFF)
 // are escaped.
-func quote(v string) string {
-	var b strings.Builder
-	b.Grow(len(v) + 2)
-	b.WriteByte('"')
+func quote(v string) string { return string(appendQuoted(make([]byte, 0, len(v)+2), v)) }
+
+// appendQuoted is quote appending to dst.
+func appendQuoted(dst []byte, v string) []byte {
+	dst = append(dst, '"')
 	for _, r := range v {
 		switch {
 		case r == '"':
-			b.WriteString(`\"`)
+			dst = append(dst, `\"`...)
 		case r == '\\':
-			b.WriteString(`\\`)
+			dst = append(dst, `\\`...)
 		case r == '\n':
-			b.WriteString(`\n`)
+			dst = append(dst, `\n`...)
 		case r == '\t':
-			b.WriteString(`\t`)
+			dst = append(dst, `\t`...)
 		case r == '\r':
-			b.WriteString(`\r`)
+			dst = append(dst, `\r`...)
 		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0xfffe, r == 0xffff:
-			fmt.Fprintf(&b, `\u%04x`, r)
+			dst = fmt.Appendf(dst, `\u%04x`, r)
 		default:
-			b.WriteRune(r)
+			dst = utf8.AppendRune(dst, r)
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	return append(dst, '"')
 }

@@ -19,7 +19,8 @@ import (
 // Injector plans metric injection for one configuration. It is safe for concurrent use.
 type Injector struct {
 	Config *config.Config
-	shapes sync.Map // generated block shapes already proven to parse as intended (verify.go)
+	mu     sync.RWMutex
+	shapes map[string]bool // generated block shapes already proven to parse as intended (verify.go)
 }
 
 // Action says what happened to one resource.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -19,6 +20,15 @@ type source struct {
 	eol       string
 	unit      int // indentation step of nested mappings
 	seqIndent int // indentation of a block sequence under its key: 0 (compact) or unit (wide)
+	rendered  rendered
+}
+
+// rendered is the last collection written as a key's value in the block being rendered: a
+// job's metrics share one label list, written once and then copied.
+type rendered struct {
+	value      *yaml.Node
+	col        int
+	start, end int // in the block's buffer
 }
 
 func newSource(src []byte, root *yaml.Node) *source {
@@ -328,19 +338,20 @@ func (s *source) applyText(edits []edit) (*spliced, bool) {
 		splices = append(splices, sp...)
 	}
 	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
-	var out bytes.Buffer
-	out.Grow(len(s.src) + 4096)
+	size := len(s.src)
+	for _, sp := range splices {
+		size += len(sp.text) - (sp.end - sp.start)
+	}
+	out := make([]byte, 0, max(size, 0)) // the output's exact size when the splices do not overlap
 	pos := 0
 	for _, sp := range splices {
 		if sp.start < pos {
 			return nil, false // overlapping edits: let the encoder handle it
 		}
-		out.Write(s.src[pos:sp.start])
-		out.WriteString(sp.text)
+		out = append(append(out, s.src[pos:sp.start]...), sp.text...)
 		pos = sp.end
 	}
-	out.Write(s.src[pos:])
-	r.out, r.splices = out.Bytes(), splices
+	r.out, r.splices = append(out, s.src[pos:]...), splices
 	return r, true
 }
 
@@ -425,11 +436,13 @@ func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node, r *spliced) ([
 		return nil, false
 	}
 	at := s.insertAfter(k.Line)
-	var b strings.Builder
-	s.renderValue(&b, col, value)
+	b := s.renderBuffer()
+	s.renderValue(b, col, value)
+	text := b.String()
+	renderBufs.Put(b)
 	r.inserted[value] = true
-	r.blocks = append(r.blocks, generated{b.String(), value})
-	return append(out, splice{at.offset, at.offset, at.prefix + b.String(), at.prefix}), true
+	r.blocks = append(r.blocks, generated{text, value})
+	return append(out, splice{at.offset, at.offset, at.prefix + text, at.prefix}), true
 }
 
 // afterKey returns what follows "key:" on the key's line.
@@ -474,11 +487,12 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 		return nil, false
 	}
 	offsetInItem := seq.Content[0].Column - 1 - dash
-	var b strings.Builder
+	b := s.renderBuffer()
 	for _, item := range e.items {
-		s.renderSeqItem(&b, dash, offsetInItem, item)
+		s.renderSeqItem(b, dash, offsetInItem, item)
 	}
 	text := b.String()
+	renderBufs.Put(b)
 	probe := strings.Repeat(strings.Repeat(" ", dash)+"- ~"+s.eol, len(e.items))
 	for _, item := range e.items {
 		r.inserted[item] = true
@@ -514,19 +528,31 @@ func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) 
 
 // renderKey writes "key: value" at col, with a nested block value on the following lines.
 func (s *source) renderKey(col int, key string, value *yaml.Node) string {
-	var b strings.Builder
-	b.Grow(4096) // a metrics block of the default config is ~2.8 KB
-	s.writeKey(&b, col, key, value, false)
-	return b.String()
+	b := s.renderBuffer()
+	s.writeKey(b, col, recipe.Scalar(key), value, false)
+	text := b.String()
+	renderBufs.Put(b)
+	return text
+}
+
+// renderBufs holds the buffers blocks are rendered in: each block is then copied out once, at
+// its size (a metrics block of the default config is ~6 KB, grown in steps every time).
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (s *source) renderBuffer() *bytes.Buffer {
+	b := renderBufs.Get().(*bytes.Buffer)
+	b.Reset()
+	s.rendered = rendered{}
+	return b
 }
 
 // writeKey is renderKey into b; with first, the indentation is already written (the first key
 // of a sequence item, after its dash). Everything goes straight into b: a block is written once.
-func (s *source) writeKey(b *strings.Builder, col int, key string, value *yaml.Node, first bool) {
+func (s *source) writeKey(b *bytes.Buffer, col int, key, value *yaml.Node, first bool) {
 	if !first {
 		writeSpaces(b, col)
 	}
-	writeString(b, key, !recipe.PlainSafe(key)) // as recipe.Scalar(key) renders
+	writeScalar(b, key)
 	b.WriteString(":")
 	if value.Kind == yaml.ScalarNode {
 		b.WriteString(" ")
@@ -535,15 +561,21 @@ func (s *source) writeKey(b *strings.Builder, col int, key string, value *yaml.N
 		return
 	}
 	b.WriteString(s.eol)
+	if r := s.rendered; value == r.value && col == r.col {
+		b.Write(b.Bytes()[r.start:r.end]) // the same node at the same column: the same lines
+		return
+	}
+	start := b.Len()
 	s.renderValue(b, col, value)
+	s.rendered = rendered{value, col, start, b.Len()}
 }
 
 // renderValue writes the block lines of a collection that is the value of a key at col.
-func (s *source) renderValue(b *strings.Builder, col int, value *yaml.Node) {
+func (s *source) renderValue(b *bytes.Buffer, col int, value *yaml.Node) {
 	switch value.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(value.Content); i += 2 {
-			s.writeKey(b, col+s.unit, value.Content[i].Value, value.Content[i+1], false)
+			s.writeKey(b, col+s.unit, value.Content[i], value.Content[i+1], false)
 		}
 	case yaml.SequenceNode:
 		for _, item := range value.Content {
@@ -554,7 +586,7 @@ func (s *source) renderValue(b *strings.Builder, col int, value *yaml.Node) {
 
 // renderSeqItem writes one block sequence item: "- " at dash, the mapping's keys at
 // dash+offsetInItem.
-func (s *source) renderSeqItem(b *strings.Builder, dash, offsetInItem int, item *yaml.Node) {
+func (s *source) renderSeqItem(b *bytes.Buffer, dash, offsetInItem int, item *yaml.Node) {
 	writeSpaces(b, dash)
 	b.WriteString("-")
 	if item.Kind != yaml.MappingNode {
@@ -565,32 +597,32 @@ func (s *source) renderSeqItem(b *strings.Builder, dash, offsetInItem int, item 
 	}
 	writeSpaces(b, offsetInItem-1)
 	for i := 0; i+1 < len(item.Content); i += 2 {
-		s.writeKey(b, dash+offsetInItem, item.Content[i].Value, item.Content[i+1], i == 0)
+		s.writeKey(b, dash+offsetInItem, item.Content[i], item.Content[i+1], i == 0)
 	}
 }
 
 const spaces = "                                                                "
 
-func writeSpaces(b *strings.Builder, n int) {
+func writeSpaces(b *bytes.Buffer, n int) {
 	for ; n > len(spaces); n -= len(spaces) {
 		b.WriteString(spaces)
 	}
 	b.WriteString(spaces[:max(n, 0)])
 }
 
-func writeScalar(b *strings.Builder, n *yaml.Node) {
+func writeScalar(b *bytes.Buffer, n *yaml.Node) {
 	writeString(b, n.Value, n.Style == yaml.DoubleQuotedStyle)
 }
 
 // writeString writes v plain or double-quoted.
-func writeString(b *strings.Builder, v string, quoted bool) {
+func writeString(b *bytes.Buffer, v string, quoted bool) {
 	if !quoted {
 		b.WriteString(v)
 		return
 	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			b.WriteString(quote(v))
+			b.Write(appendQuoted(b.AvailableBuffer(), v))
 			return
 		}
 	}

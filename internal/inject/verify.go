@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -34,17 +35,35 @@ func (in *Injector) verify(r *spliced, doc *yaml.Node) bool {
 		return false
 	}
 	for _, b := range r.blocks {
-		shape := maskValues(b.text)
-		if _, ok := in.shapes.Load(shape); ok {
+		if in.knownShape(b.text) {
 			continue
 		}
 		var g yaml.Node
 		if err := yaml.Unmarshal([]byte(b.text), &g); err != nil || len(g.Content) != 1 || !equalNodes(g.Content[0], b.want) {
 			return false
 		}
-		in.shapes.Store(shape, true)
+		in.mu.Lock()
+		if in.shapes == nil {
+			in.shapes = map[string]bool{}
+		}
+		in.shapes[maskValues(b.text)] = true
+		in.mu.Unlock()
 	}
 	return true
+}
+
+// shapeBufs holds the buffers a block's shape is written in to look it up.
+var shapeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// knownShape reports whether a block of text's shape was proven before.
+func (in *Injector) knownShape(text string) bool {
+	buf := shapeBufs.Get().(*[]byte)
+	*buf = appendMask((*buf)[:0], text)
+	in.mu.RLock()
+	ok := in.shapes[string(*buf)]
+	in.mu.RUnlock()
+	shapeBufs.Put(buf)
+	return ok
 }
 
 // positionsByProbe parses the whole probe document.
@@ -132,13 +151,8 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 		// "key: ~" as written by spliceFor, the key one token (FuzzScalarText): no parse needed.
 		return j-i == 2 && w.m.Content[i].Value == w.probeOnly && inserted[w.m.Content[i+1]]
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(w.text))
-	var got, extra yaml.Node
-	if dec.Decode(&got) != nil || !errors.Is(dec.Decode(&extra), io.EOF) || len(got.Content) != 1 {
-		return false // one document: text after the root would start another
-	}
-	root := got.Content[0]
-	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || len(root.Content) != j-i || root.Content[0].Column != w.col+1 {
+	root := parseWindow(w.text)
+	if root == nil || root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || len(root.Content) != j-i || root.Content[0].Column != w.col+1 {
 		return false
 	}
 	for n, c := range root.Content {
@@ -147,6 +161,49 @@ func (w *window) proves(inserted map[*yaml.Node]bool) bool {
 		}
 	}
 	return true
+}
+
+// windowRoots holds the parses of small window texts. The same few lines recur in most
+// documents of a stream (a `pre` such as "command: [sh, -c, ...]" closing the last template),
+// and a parse depends on its text alone; the trees are only read. Bounded: at most
+// maxWindows texts of at most maxWindowText bytes (a few MB at worst).
+var windowRoots = struct {
+	sync.RWMutex
+	m map[string]*yaml.Node
+}{m: map[string]*yaml.Node{}}
+
+const (
+	maxWindowText = 256
+	maxWindows    = 1024
+)
+
+// parseWindow returns the root of text parsed on its own, or nil when it does not parse as
+// exactly one document with one root.
+func parseWindow(text []byte) *yaml.Node {
+	cached := len(text) <= maxWindowText
+	if cached {
+		windowRoots.RLock()
+		root, ok := windowRoots.m[string(text)]
+		windowRoots.RUnlock()
+		if ok {
+			return root
+		}
+	}
+	var root *yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	var got, extra yaml.Node
+	// One document: text after the root would start another.
+	if dec.Decode(&got) == nil && errors.Is(dec.Decode(&extra), io.EOF) && len(got.Content) == 1 {
+		root = got.Content[0]
+	}
+	if cached {
+		windowRoots.Lock()
+		if len(windowRoots.m) < maxWindows {
+			windowRoots.m[string(text)] = root
+		}
+		windowRoots.Unlock()
+	}
+	return root
 }
 
 // window finds the window of edit e, whose splices are sps; false when it has none (the whole
@@ -350,26 +407,30 @@ func equalProbe(got, want *yaml.Node, inserted map[*yaml.Node]bool) bool {
 
 // maskValues replaces the value after "key: " (or "- ") on each generated line by its style
 // class, keeping indentation, keys and sequence dashes: the shape a block check covers.
-func maskValues(text string) string {
-	var b strings.Builder
-	b.Grow(len(text) / 2)
-	for _, line := range strings.SplitAfter(text, "\n") {
+func maskValues(text string) string { return string(appendMask(nil, text)) }
+
+// appendMask appends maskValues(text) to dst.
+func appendMask(dst []byte, text string) []byte {
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line = text[:i+1]
+		}
+		text = text[len(line):]
 		body := strings.TrimRight(line, "\r\n")
 		eol := line[len(body):]
-		head := body
 		if i := strings.Index(body, ": "); i >= 0 {
-			head = body[:i+2]
-			b.WriteString(head)
-			b.WriteString(class(body[i+2:]))
+			dst = append(dst, body[:i+2]...)
+			dst = append(dst, class(body[i+2:])...)
 		} else if t := strings.TrimLeft(body, " "); strings.HasPrefix(t, "- ") && !strings.Contains(t, ":") {
-			b.WriteString(body[:len(body)-len(t)+2])
-			b.WriteString(class(t[2:]))
+			dst = append(dst, body[:len(body)-len(t)+2]...)
+			dst = append(dst, class(t[2:])...)
 		} else {
-			b.WriteString(body)
+			dst = append(dst, body...)
 		}
-		b.WriteString(eol)
+		dst = append(dst, eol...)
 	}
-	return b.String()
+	return dst
 }
 
 func class(v string) string {

@@ -197,10 +197,12 @@ func (m Metric) node(t *tree, labels *yaml.Node) *yaml.Node {
 }
 
 // tree hands out nodes and content slices from two preallocated arrays, falling back to the
-// heap when they are full (pointers into a full array stay valid: it is never grown).
+// heap when they are full (pointers into a full array stay valid: it is never grown). A
+// mapping key is one node per tree, shared by every mapping that has it.
 type tree struct {
 	nodes   []yaml.Node
 	content []*yaml.Node
+	keys    []*yaml.Node
 }
 
 func (t *tree) node(n yaml.Node) *yaml.Node {
@@ -224,7 +226,14 @@ func (t *tree) slice(n int) []*yaml.Node {
 }
 
 func (t *tree) key(k string) *yaml.Node {
-	return t.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k})
+	for _, n := range t.keys {
+		if n.Value == k {
+			return n
+		}
+	}
+	n := t.node(scalar(k))
+	t.keys = append(t.keys, n)
+	return n
 }
 
 func (t *tree) scalar(v string) *yaml.Node { return t.node(scalar(v)) }
@@ -247,13 +256,15 @@ func Nodes(ms []Metric) []*yaml.Node {
 		return []*yaml.Node{}
 	}
 	out := make([]*yaml.Node, len(ms))
-	size := 16*len(ms) + 1 + 5*len(ms[0].Labels) // 16: a metric's own nodes, gauge included
+	// Nodes: 9 keys, a metric's own 8 at most (gauge included), a label list's 1 + 3 per label;
+	// content: 16 per metric at most, 5 per label.
+	size, slots := 9+8*len(ms)+1+3*len(ms[0].Labels), 16*len(ms)+5*len(ms[0].Labels)
 	for _, m := range ms[1:] {
 		if !sameList(m.Labels, ms[0].Labels) {
-			size += 1 + 5*len(m.Labels)
+			size, slots = size+1+3*len(m.Labels), slots+5*len(m.Labels)
 		}
 	}
-	t := &tree{nodes: make([]yaml.Node, 0, size), content: make([]*yaml.Node, 0, size)}
+	t := &tree{nodes: make([]yaml.Node, 0, size), content: make([]*yaml.Node, 0, slots), keys: make([]*yaml.Node, 0, 9)}
 	first := t.labels(ms[0].Labels)
 	for i, m := range ms {
 		labels := first

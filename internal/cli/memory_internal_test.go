@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+)
+
+// memorySettings runs set with the collector's settings restored afterwards, and returns the
+// memory limit and GC percent set left.
+func memorySettings(t *testing.T, set func()) (limit int64, percent int) {
+	t.Helper()
+	oldLimit, oldPercent := debug.SetMemoryLimit(-1), debug.SetGCPercent(100)
+	debug.SetGCPercent(oldPercent)
+	t.Cleanup(func() {
+		debug.SetMemoryLimit(oldLimit)
+		debug.SetGCPercent(oldPercent)
+	})
+	debug.SetMemoryLimit(math.MaxInt64)
+	set()
+	limit = debug.SetMemoryLimit(-1)
+	percent = debug.SetGCPercent(oldPercent)
+	return limit, percent
+}
+
+func inputsOf(sizes ...int) []*input {
+	var out []*input
+	for _, n := range sizes {
+		out = append(out, &input{data: make([]byte, n)})
+	}
+	return out
+}
+
+// TestPipeMemory: pipe mode's limit is 64 MiB over 4x all its inputs (it holds them and their
+// output, ~3.7x the input on the benchmark stream), the collector waits for 5x growth; the
+// user's GOGC and GOMEMLIMIT win.
+func TestPipeMemory(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("GOGC", "")
+	limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(1000, 2000)) })
+	if limit != 64<<20+4*3000 || percent != 400 {
+		t.Errorf("limit %d, GC percent %d; want %d and 400", limit, percent, 64<<20+4*3000)
+	}
+	t.Setenv("GOGC", "50")
+	if limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(10)) }); limit != 64<<20+40 || percent == 400 {
+		t.Errorf("with GOGC set: limit %d, GC percent %d; want %d and the GOGC's", limit, percent, 64<<20+40)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(10)) }); limit != math.MaxInt64 || percent == 400 {
+		t.Errorf("with GOMEMLIMIT set: limit %d, GC percent %d; want both untouched", limit, percent)
+	}
+}
+
+// TestLimitMemory: the KRM and default modes' limit is 48 MiB over 4x the input, the collector's
+// pace untouched; GOMEMLIMIT wins.
+func TestLimitMemory(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("GOGC", "")
+	limit, percent := memorySettings(t, func() { limitMemory(inputsOf(7, 0, 5)) })
+	if limit != 48<<20+4*12 || percent == 400 {
+		t.Errorf("limit %d, GC percent %d; want %d and the default", limit, percent, 48<<20+4*12)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if limit, _ := memorySettings(t, func() { limitMemory(inputsOf(10)) }); limit != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT set: limit %d, want it untouched", limit)
+	}
+}
