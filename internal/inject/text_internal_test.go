@@ -12,7 +12,8 @@ import (
 // FuzzScalarText: a value we render on a "key: value" line, as a block item and inside a flow
 // mapping reads back as the same string. verify.go skips re-parsing values on this guarantee.
 func FuzzScalarText(f *testing.F) {
-	for _, s := range []string{"exit_code", "0", "true", "{{workflow.namespace}}", "a: b", "x #y", "", "~", "1e3", "é", "\u2028", "a\nb", `"`, "\\", "job-1"} {
+	for _, s := range []string{"exit_code", "0", "true", "{{workflow.namespace}}", "a: b", "x #y", "", "~", "1e3", "é", "\u2028", "a\nb", `"`, "\\", "job-1",
+		"\x1f", "\x7f", "\u0080", "\u009f", "\u00a0", "\ufffe", "\uffff"} { // each side of the bytes YAML forbids raw
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
