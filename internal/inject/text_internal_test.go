@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -45,6 +46,17 @@ func TestMaskValues(t *testing.T) {
 	}
 	if c := maskValues("- name: exit_code\n  labels:\n  - key: cronworkflow\n    value: job-a\n  help: \"x\"\r\n"); c == a {
 		t.Error("different indentation must not share a shape")
+	}
+	// Scalar list items ("- value") are masked the same way, indentation and dash kept.
+	items := maskValues("  - job-a\n  - x\n")
+	if other := maskValues("  - job-b-longer\n  - y\n"); other != items || !strings.HasPrefix(items, "  - ") {
+		t.Errorf("scalar items of the same shape: %q and %q", items, other)
+	}
+	if c := maskValues("  - \"0job\"\n  - x\n"); c == items {
+		t.Error("a quoted item must not share the shape of a plain one")
+	}
+	if c := maskValues("    - job-a\n    - x\n"); c == items {
+		t.Error("items at another indentation must not share a shape")
 	}
 }
 
