@@ -2,6 +2,7 @@ package inject
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -196,4 +197,21 @@ func TestParseWindowCache(t *testing.T) {
 		}
 	}
 	t.Fatalf("kept %d texts, more than %d", len(windowRoots.m), maxWindows)
+}
+
+// TestLineIndex: the line index holds each line's start, the last line's break starting none,
+// in one allocation sized for every break.
+func TestLineIndex(t *testing.T) {
+	for _, src := range []string{"", "a", "a\n", "a\nb", "\n\n", "a\r\nb\r\n", "x\n\ny\nz"} {
+		want := []int{0}
+		for i := 0; i < len(src); i++ {
+			if src[i] == '\n' && i+1 < len(src) {
+				want = append(want, i+1)
+			}
+		}
+		s := newSource([]byte(src), &yaml.Node{Kind: yaml.MappingNode})
+		if fmt.Sprint(s.lineStart) != fmt.Sprint(want) || cap(s.lineStart) != strings.Count(src, "\n")+1 {
+			t.Errorf("%q: line starts %v (cap %d), want %v (cap %d)", src, s.lineStart, cap(s.lineStart), want, strings.Count(src, "\n")+1)
+		}
+	}
 }

@@ -32,13 +32,14 @@ type rendered struct {
 }
 
 func newSource(src []byte, root *yaml.Node) *source {
-	s := &source{src: src, lineStart: []int{0}, eol: "\n"}
-	for i, c := range src {
-		if c == '\n' {
-			if i+1 < len(src) {
-				s.lineStart = append(s.lineStart, i+1)
-			}
+	s := &source{src: src, lineStart: make([]int, 1, bytes.Count(src, []byte("\n"))+1), eol: "\n"}
+	for i := 0; ; {
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 || i+j+1 == len(src) {
+			break
 		}
+		i += j + 1
+		s.lineStart = append(s.lineStart, i)
 	}
 	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
 		s.eol = "\r\n"

@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -12,7 +13,8 @@ import (
 // FuzzScalarText: a value we render on a "key: value" line, as a block item and inside a flow
 // mapping reads back as the same string. verify.go skips re-parsing values on this guarantee.
 func FuzzScalarText(f *testing.F) {
-	for _, s := range []string{"exit_code", "0", "true", "{{workflow.namespace}}", "a: b", "x #y", "", "~", "1e3", "é", "\u2028", "a\nb", `"`, "\\", "job-1"} {
+	for _, s := range []string{"exit_code", "0", "true", "{{workflow.namespace}}", "a: b", "x #y", "", "~", "1e3", "é", "\u2028", "a\nb", `"`, "\\", "job-1",
+		"\x1f", "\x7f", "\u0080", "\u009f", "\u00a0", "\ufffe", "\uffff"} { // each side of the bytes YAML forbids raw
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -44,6 +46,17 @@ func TestMaskValues(t *testing.T) {
 	}
 	if c := maskValues("- name: exit_code\n  labels:\n  - key: cronworkflow\n    value: job-a\n  help: \"x\"\r\n"); c == a {
 		t.Error("different indentation must not share a shape")
+	}
+	// Scalar list items ("- value") are masked the same way, indentation and dash kept.
+	items := maskValues("  - job-a\n  - x\n")
+	if other := maskValues("  - job-b-longer\n  - y\n"); other != items || !strings.HasPrefix(items, "  - ") {
+		t.Errorf("scalar items of the same shape: %q and %q", items, other)
+	}
+	if c := maskValues("  - \"0job\"\n  - x\n"); c == items {
+		t.Error("a quoted item must not share the shape of a plain one")
+	}
+	if c := maskValues("    - job-a\n    - x\n"); c == items {
+		t.Error("items at another indentation must not share a shape")
 	}
 }
 

@@ -256,15 +256,8 @@ func Nodes(ms []Metric) []*yaml.Node {
 		return []*yaml.Node{}
 	}
 	out := make([]*yaml.Node, len(ms))
-	// Nodes: 9 keys, a metric's own 8 at most (gauge included), a label list's 1 + 3 per label;
-	// content: 16 per metric at most, 5 per label.
-	size, slots := 9+8*len(ms)+1+3*len(ms[0].Labels), 16*len(ms)+5*len(ms[0].Labels)
-	for _, m := range ms[1:] {
-		if !sameList(m.Labels, ms[0].Labels) {
-			size, slots = size+1+3*len(m.Labels), slots+5*len(m.Labels)
-		}
-	}
-	t := &tree{nodes: make([]yaml.Node, 0, size), content: make([]*yaml.Node, 0, slots), keys: make([]*yaml.Node, 0, 9)}
+	nodes, slots, keys := size(ms)
+	t := &tree{nodes: make([]yaml.Node, 0, nodes), content: make([]*yaml.Node, 0, slots), keys: make([]*yaml.Node, 0, keys)}
 	first := t.labels(ms[0].Labels)
 	for i, m := range ms {
 		labels := first
@@ -274,6 +267,35 @@ func Nodes(ms []Metric) []*yaml.Node {
 		out[i] = m.node(t, labels)
 	}
 	return out
+}
+
+// size counts the nodes (keys among them) and content slots Nodes builds for ms, so that its
+// tree is allocated once at its size.
+func size(ms []Metric) (nodes, slots, keys int) {
+	keys = 5 // name, help, labels, gauge, value
+	when, realtime, operation, label := 0, 0, 0, 0
+	for i, m := range ms {
+		nodes += 5 // the mapping, name, help, gauge mapping and value
+		slots += 10
+		if m.When != "" {
+			nodes, slots, when = nodes+1, slots+2, 1
+		}
+		if m.Gauge.Realtime {
+			nodes, slots, realtime = nodes+1, slots+2, 1
+		}
+		if m.Gauge.Operation != "" {
+			nodes, slots, operation = nodes+1, slots+2, 1
+		}
+		if i == 0 || !sameList(m.Labels, ms[0].Labels) {
+			nodes += 1 + 3*len(m.Labels) // the list, and each label's mapping, key and value
+			slots += 5 * len(m.Labels)
+			if len(m.Labels) > 0 {
+				label = 1
+			}
+		}
+	}
+	keys += when + realtime + operation + label
+	return nodes + keys, slots, keys
 }
 
 // sameList reports whether a and b are the same slice (not merely equal).
