@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"io"
 	"math"
 	"os"
@@ -97,6 +98,11 @@ func TestReadAll(t *testing.T) {
 	}
 	if data, err := readAll(strings.NewReader(text)); err != nil || string(data) != text {
 		t.Errorf("a reader: %d bytes, %v", len(data), err)
+	}
+	b := bytes.NewReader([]byte(text))
+	b.Seek(5, io.SeekStart)
+	if data, err := readAll(b); err != nil || string(data) != text[5:] || cap(data) != len(text)-5 {
+		t.Errorf("a bytes.Reader: %d bytes (cap %d), %v", len(data), cap(data), err)
 	}
 	// A file that has grown since its size was taken still reads to its end.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
