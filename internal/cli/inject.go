@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"runtime/debug"
@@ -217,7 +216,7 @@ func withFile(err error, name string) error {
 // runDefault is the no-argument mode: a KRM function when stdin is a ResourceList, otherwise a
 // filter from stdin to stdout (Helm v3 calls post-renderers this way).
 func runDefault(env Env) int {
-	data, err := io.ReadAll(env.Stdin)
+	data, err := readAll(env.Stdin)
 	if err != nil {
 		return fail(env, fmt.Errorf("reading stdin: %w", err))
 	}

@@ -38,6 +38,49 @@ var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 // readInputs resolves PATH arguments: files, directories (recursive, lexical order, hidden
 // directories skipped) and "-" for stdin. No argument means stdin. A directory walk leaves out
 // what is not a manifest (see notManifest) and says so in the second result.
+// readAll is io.ReadAll, which grows its buffer step by step (on the 12.7 MB benchmark stream
+// ~0.1 s of page faults and copies), except for stdin redirected from a regular file: that is
+// read into a buffer of the rest of its size, grown only if the file grew; a bytes.Reader in
+// one copy.
+func readAll(r io.Reader) ([]byte, error) {
+	if b, ok := r.(*bytes.Reader); ok { // the default mode hands over what it read
+		data := make([]byte, b.Len())
+		_, err := io.ReadFull(b, data)
+		return data, err
+	}
+	f, ok := r.(*os.File)
+	if !ok {
+		return io.ReadAll(r)
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return io.ReadAll(r)
+	}
+	pos, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return io.ReadAll(r)
+	}
+	return readSized(f, max(st.Size()-pos, 0))
+}
+
+// readSized reads f to its end into a buffer of size bytes, grown if f has more.
+func readSized(f *os.File, size int64) ([]byte, error) {
+	data := make([]byte, 0, size+1) // +1: the read that sees the end
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
+}
+
 func readInputs(args []string, stdin io.Reader) ([]*input, []skipped, error) {
 	if len(args) == 0 {
 		args = []string{"-"}
@@ -51,7 +94,7 @@ func readInputs(args []string, stdin io.Reader) ([]*input, []skipped, error) {
 				return nil, nil, fmt.Errorf("stdin (-) given twice")
 			}
 			stdinUsed = true
-			data, err := io.ReadAll(stdin)
+			data, err := readAll(stdin)
 			if err != nil {
 				return nil, nil, fmt.Errorf("reading stdin: %w", err)
 			}

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"bytes"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +53,47 @@ func TestPipeMemory(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	if limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(10)) }); limit != math.MaxInt64 || percent == 400 {
 		t.Errorf("with GOMEMLIMIT set: limit %d, GC percent %d; want both untouched", limit, percent)
+	}
+}
+
+// TestReadAll: stdin redirected from a regular file is read from its position to its end into a
+// buffer of that size (one byte over, for the read that sees the end); other readers, and a
+// file that grows, read completely.
+func TestReadAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.yaml")
+	text := strings.Repeat("a: b\n", 3000)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 7)
+	if _, err := io.ReadFull(f, head); err != nil {
+		t.Fatal(err)
+	}
+	data, err := readAll(f)
+	if err != nil || string(data) != text[7:] || cap(data) != len(text)-7+1 {
+		t.Errorf("the rest of a file: %d bytes (cap %d, %v), want %d (cap %d)", len(data), cap(data), err, len(text)-7, len(text)-6)
+	}
+	if data, err := readAll(f); err != nil || len(data) != 0 {
+		t.Errorf("at the end: %d bytes, %v", len(data), err)
+	}
+	if data, err := readAll(strings.NewReader(text)); err != nil || string(data) != text {
+		t.Errorf("a reader: %d bytes, %v", len(data), err)
+	}
+	b := bytes.NewReader([]byte(text))
+	b.Seek(5, io.SeekStart)
+	if data, err := readAll(b); err != nil || string(data) != text[5:] || cap(data) != len(text)-5 {
+		t.Errorf("a bytes.Reader: %d bytes (cap %d), %v", len(data), cap(data), err)
+	}
+	// A file that has grown since its size was taken still reads to its end.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := readSized(f, 10); err != nil || string(data) != text {
+		t.Errorf("a file larger than its size: %d bytes, %v", len(data), err)
 	}
 }

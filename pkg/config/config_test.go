@@ -350,3 +350,27 @@ func TestKeysReadAsText(t *testing.T) {
 		}
 	}
 }
+
+// TestTreats: by default only CronWorkflows are treated; spec.kinds names exactly the kinds that are.
+func TestTreats(t *testing.T) {
+	c, err := config.Parse([]byte(header + "spec:\n  kinds: [Workflow, WorkflowTemplate]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cfg  *config.Config
+		kind string
+		want bool
+	}{
+		{config.Default(), config.KindCronWorkflow, true},
+		{config.Default(), config.KindWorkflow, false},
+		{c, config.KindWorkflow, true},
+		{c, config.KindWorkflowTemplate, true},
+		{c, config.KindCronWorkflow, false},
+		{c, config.KindClusterWorkflowTemplate, false},
+	} {
+		if got := tc.cfg.Treats(tc.kind); got != tc.want {
+			t.Errorf("kinds %v: Treats(%s) = %v, want %v", tc.cfg.Spec.Kinds, tc.kind, got, tc.want)
+		}
+	}
+}
