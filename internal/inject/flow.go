@@ -15,6 +15,7 @@ type flowScan struct {
 	open, close int  // offsets of the brackets
 	lastSig     int  // offset just past the last significant byte before close
 	comma       bool // that byte is a trailing comma
+	comment     bool // a comment inside the brackets
 }
 
 // scanFlow finds the bracket closing the flow collection opened at src[open], skipping quoted
@@ -29,6 +30,7 @@ func scanFlow(src []byte, open int) (flowScan, bool) {
 			continue
 		case '#':
 			if i > 0 && (src[i-1] == ' ' || src[i-1] == '\t' || src[i-1] == '\n') {
+				f.comment = true
 				for i < len(src) && src[i] != '\n' {
 					i++
 				}
@@ -102,14 +104,26 @@ func (s *source) flowSplice(e edit) ([]splice, bool) {
 		entries = []string{quote(e.key) + ": " + s.toJSON(e.value, pretty, entryIndent, unit)}
 	case opSpliceSeq:
 		if len(e.remove) > 0 {
-			// Rewrite the whole list: our old entries go, everything else stays in order.
+			if f.comment {
+				return nil, false // a rewrite would drop the comments: re-encoding keeps them
+			}
+			// Rewrite the whole list: our old entries go, everything else stays in order, the
+			// user's flow entries in their own text.
 			items := spliceItems(target.Content, e)
+			kept := map[*yaml.Node]string{}
+			for _, item := range target.Content {
+				if at := s.offset(item); at >= 0 && at < len(s.src) && (s.src[at] == '{' || s.src[at] == '[') {
+					if g, ok := scanFlow(s.src, at); ok {
+						kept[item] = string(s.src[at : g.close+1])
+					}
+				}
+			}
 			base := indentOf(s.line(openLine))
-			text, ok := s.genericJSON(&yaml.Node{Kind: yaml.SequenceNode, Content: items}, pretty, base, unit)
-			if !ok {
+			var b strings.Builder
+			if !s.writeJSON(&b, &yaml.Node{Kind: yaml.SequenceNode, Content: items}, pretty, base, unit, kept) {
 				return nil, false
 			}
-			return []splice{plain(open, f.close+1, text)}, true
+			return []splice{plain(open, f.close+1, b.String())}, true
 		}
 		for _, item := range e.items {
 			entries = append(entries, s.toJSON(item, pretty, entryIndent, unit))
@@ -176,15 +190,21 @@ func (s *source) toJSON(n *yaml.Node, pretty bool, indent, unit int) string {
 	return text
 }
 
-// genericJSON renders any alias-free node as JSON, keeping key order. Numbers, booleans and nulls
-// keep their YAML meaning; anything JSON cannot spell as YAML does is refused.
+// genericJSON renders any alias-free node as JSON (see writeJSON).
 func (s *source) genericJSON(n *yaml.Node, pretty bool, indent, unit int) (string, bool) {
 	var b strings.Builder
-	ok := s.writeJSON(&b, n, pretty, indent, unit)
+	ok := s.writeJSON(&b, n, pretty, indent, unit, nil)
 	return b.String(), ok
 }
 
-func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent, unit int) bool {
+// writeJSON renders any alias-free node as JSON, keeping key order, or as its text in kept.
+// Numbers, booleans and nulls keep their YAML meaning; anything JSON cannot spell as YAML does
+// is refused.
+func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent, unit int, kept map[*yaml.Node]string) bool {
+	if text, ok := kept[n]; ok {
+		b.WriteString(text)
+		return true
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
@@ -231,7 +251,7 @@ func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent
 				b.WriteString(quote(n.Content[i].Value))
 				b.WriteString(": ")
 			}
-			if !s.writeJSON(b, n.Content[i+step-1], pretty, indent+unit, unit) {
+			if !s.writeJSON(b, n.Content[i+step-1], pretty, indent+unit, unit, kept) {
 				return false
 			}
 		}

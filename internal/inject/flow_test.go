@@ -116,3 +116,55 @@ func TestConfigChangeInFlowList(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigChangeKeepsUserFlowEntries: when a configuration change rewrites a flow metrics
+// list, the user's own entries keep their text (YAML flow style stays YAML flow style), and a
+// comment inside the list survives (the document is then re-encoded rather than the comment
+// dropped).
+func TestConfigChangeKeepsUserFlowEntries(t *testing.T) {
+	changed, err := config.Parse([]byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: renamed\nspec:\n  metrics:\n    lastSuccess:\n      enabled: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const entry = `{name: rows, help: 'Rows loaded', gauge: {value: "1"}}`
+	doc := func(comment string) string {
+		return "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: flow-job\n  namespace: batch\nspec:\n" +
+			"  schedule: \"0 0 * * *\"\n  workflowSpec:\n    entrypoint: main\n    metrics:\n      prometheus: [\n" + comment +
+			"        " + entry + "\n      ]\n    templates: [{name: main, container: {image: alpine}}]\n"
+	}
+	for name, tc := range map[string]struct {
+		comment   string
+		fallbacks int
+	}{
+		"no comment":          {"", 0},
+		"comment in the list": {"        # rows the job loaded\n", 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			first, err := (&inject.Injector{Config: config.Default()}).Stream([]byte(doc(tc.comment)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := (&inject.Injector{Config: changed}).Stream(first.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := string(again.Bytes())
+			if !strings.Contains(out, "\n        "+entry+",\n") && !strings.Contains(out, "\n        "+entry+", ") {
+				t.Errorf("the user's entry lost its text:\n%s", out)
+			}
+			if tc.comment != "" && !strings.Contains(out, tc.comment) {
+				t.Errorf("the comment in the list is gone:\n%s", out)
+			}
+			if strings.Contains(out, "last_success_timestamp") {
+				t.Errorf("the old configuration's metric is left:\n%s", out)
+			}
+			if again.Fallbacks != tc.fallbacks {
+				t.Errorf("%d document(s) re-encoded, want %d", again.Fallbacks, tc.fallbacks)
+			}
+			third, err := (&inject.Injector{Config: changed}).Stream(again.Bytes())
+			if err != nil || string(third.Bytes()) != out {
+				t.Errorf("a third run changed the output (%v):\n%s", err, third.Bytes())
+			}
+		})
+	}
+}
