@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 	sigyaml "sigs.k8s.io/yaml"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/yamlerr"
 )
 
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
@@ -101,8 +101,6 @@ func (in *Injector) PlanTree(doc *yaml.Node) (*Plan, error) {
 // Apply changes the planned document in place.
 func (p *Plan) Apply() { applyTree(p.edits) }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // ParseDocument parses exactly one document (nil for a comment-only one) and checks what the
 // YAML parser lets through but Kubernetes refuses. Error lines are relative to src.
 func ParseDocument(src []byte) (*yaml.Node, error) {
@@ -148,52 +146,9 @@ func ParseDocument(src []byte) (*yaml.Node, error) {
 	return &doc, nil
 }
 
-// parserErrors are the messages of go-yaml's parser (parserc.go), as opposed to its scanner:
-// go-yaml reports their line 0-based (decode.go fail), one line early.
-var parserErrors = []string{"did not find expected", "found undefined tag handle", "found duplicate %",
-	"found incompatible YAML document"}
-
-var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
-
 func yamlError(err error, src []byte) error {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		for _, p := range parserErrors {
-			if strings.HasPrefix(m[2], p) {
-				line++
-				break
-			}
-		}
-		if m[2] == "did not find expected '-' indicator" || m[2] == "did not find expected key" {
-			line = blockProblemLine(src, m[2], line)
-		}
-		return &Error{Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
-		// go-yaml gives no line: the alias is the first "*name" not inside the anchor's document.
-		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
-			return &Error{Line: lineOfByte(src, i), Msg: "invalid YAML: unknown anchor '" + m[1] + "' referenced (anchors do not cross documents)"}
-		}
-	}
-	return &Error{Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-}
-
-// blockProblemLine finds the line go-yaml could not read in a block sequence or mapping: for
-// these errors it names the line where the collection starts (its context mark, unless that is
-// line 1). go-yaml v2, which sigs.k8s.io/yaml (kubectl's reader) wraps, names the problem
-// instead, 0-based; its answer is taken only for the same problem at or after the collection.
-func blockProblemLine(src []byte, problem string, start int) int {
-	_, err := sigyaml.YAMLToJSON(src)
-	if err == nil {
-		return start
-	}
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil && m[2] == problem {
-		if line, _ := strconv.Atoi(m[1]); line+1 >= start {
-			return line + 1
-		}
-	}
-	return start
+	line, msg := yamlerr.Locate(err, src)
+	return &Error{Line: line, Msg: "invalid YAML: " + msg}
 }
 
 func lineOfByte(src []byte, off int) int { return bytes.Count(src[:off], []byte("\n")) + 1 }

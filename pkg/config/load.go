@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/yamlerr"
 )
 
 // LoadFile reads a configuration file; errors are prefixed with the file name.
@@ -35,7 +37,8 @@ func Parse(data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("1: empty configuration")
 		}
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := yamlerr.Locate(err, data)
+		return nil, fmt.Errorf("%d: invalid YAML: %s", max(line, 1), msg)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
