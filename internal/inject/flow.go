@@ -100,6 +100,15 @@ func (s *source) flowSplice(e edit) ([]splice, bool) {
 
 	var entries []string
 	switch e.op {
+	case opSetValue:
+		// A string replaced by its JSON text, valid in any flow collection (the managed-metrics
+		// annotation on a configuration change).
+		if old := target.Content[keyIndex(target, e.key)+1]; e.value.Kind == yaml.ScalarNode && e.value.Tag == "!!str" && !isNull(old) {
+			if sp, ok := s.replaceScalar(old, e.value); ok {
+				return []splice{plain(sp[0].start, sp[0].end, quote(e.value.Value))}, true
+			}
+		}
+		return nil, false
 	case opAddKey:
 		entries = []string{quote(e.key) + ": " + s.toJSON(e.value, pretty, entryIndent, unit)}
 	case opSpliceSeq:

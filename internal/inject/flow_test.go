@@ -101,14 +101,17 @@ func TestConfigChangeInFlowList(t *testing.T) {
 			if third, _ := run(t, changed, again); third != again {
 				t.Errorf("a third run changed the output:\n%s", third)
 			}
+			if fallbacks != 0 {
+				t.Errorf("re-encoded %d document(s); want the list rewritten in place:\n%s", fallbacks, again)
+			}
 			if name == "json" {
 				if !json.Valid([]byte(again)) {
 					t.Errorf("not JSON any more:\n%s", again)
 				}
+				if !strings.HasPrefix(again, "{\n    \"apiVersion\"") {
+					t.Errorf("the document's own layout is lost:\n%s", again)
+				}
 				return
-			}
-			if fallbacks != 0 {
-				t.Errorf("re-encoded %d document(s); want the list rewritten in place:\n%s", fallbacks, again)
 			}
 			if i, j := strings.Index(first, "\n    templates:"), strings.Index(again, "\n    templates:"); first[:strings.Index(first, "metrics:")] != again[:strings.Index(again, "metrics:")] || first[i:] != again[j:] {
 				t.Errorf("lines around the metrics changed:\n%s\nwas:\n%s", again, first)
