@@ -145,3 +145,19 @@ func TestAnalyze(t *testing.T) {
 		t.Error("an override shorter than the gap must be refused")
 	}
 }
+
+// TestScheduleThatNeverFires: robfig/cron (and so Argo) accepts an hour field of ",", which
+// matches no hour: alone it is refused as never firing, beside another schedule it adds nothing.
+func TestScheduleThatNeverFires(t *testing.T) {
+	if _, err := schedule.MaxInterval(schedule.Spec{Schedules: []string{"*/5 , * * *"}}); err == nil || !strings.Contains(err.Error(), "fewer than twice") {
+		t.Errorf("got %v, want the never-fires refusal", err)
+	}
+	alone, err := schedule.MaxInterval(schedule.Spec{Schedules: []string{"0 3 * * *"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := schedule.MaxInterval(schedule.Spec{Schedules: []string{"0 3 * * *", "*/5 , * * *"}})
+	if err != nil || both != alone || alone != 24*time.Hour {
+		t.Errorf("with a never-firing schedule beside it: %v, %v; alone %v", both, err, alone)
+	}
+}
