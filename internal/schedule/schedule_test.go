@@ -149,8 +149,10 @@ func TestAnalyze(t *testing.T) {
 // TestScheduleThatNeverFires: robfig/cron (and so Argo) accepts an hour field of ",", which
 // matches no hour: alone it is refused as never firing, beside another schedule it adds nothing.
 func TestScheduleThatNeverFires(t *testing.T) {
-	if _, err := schedule.MaxInterval(schedule.Spec{Schedules: []string{"*/5 , * * *"}}); err == nil || !strings.Contains(err.Error(), "fewer than twice") {
-		t.Errorf("got %v, want the never-fires refusal", err)
+	for _, never := range []string{"*/5 , * * *", ", 3 * * *", "0 0 , * *", "0 0 * , *"} {
+		if _, err := schedule.MaxInterval(schedule.Spec{Schedules: []string{never}}); err == nil || !strings.Contains(err.Error(), "fewer than twice") {
+			t.Errorf("%s: got %v, want the never-fires refusal", never, err)
+		}
 	}
 	alone, err := schedule.MaxInterval(schedule.Spec{Schedules: []string{"0 3 * * *"}})
 	if err != nil {
