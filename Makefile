@@ -158,7 +158,7 @@ routes: routes-tools
 ##           packages, MUTATION_WORKERS the workers.
 GREMLINS_VERSION ?= v0.5.0
 GREMLINS_BIN     := $(TOOLS_DIR)/gremlins-$(GREMLINS_VERSION)/gremlins
-MUTATION_PKGS    ?= pkg/recipe pkg/config internal/schedule internal/inject internal/lint internal/preview internal/krm
+MUTATION_PKGS    ?= pkg/recipe pkg/config internal/schedule internal/inject internal/yamlerr internal/lint internal/preview internal/krm
 MUTATION_WORKERS ?= 1
 $(GREMLINS_BIN):
 	GOBIN=$(@D) CGO_ENABLED=0 $(GO) install -trimpath github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)

@@ -57,9 +57,8 @@ func blockProblemLine(src []byte, problem string, start int) int {
 		return start
 	}
 	if m := lineRE.FindStringSubmatch(err.Error()); m != nil && m[2] == problem {
-		if line, _ := strconv.Atoi(m[1]); line+1 >= start {
-			return line + 1
-		}
+		line, _ := strconv.Atoi(m[1])
+		return max(start, line+1)
 	}
 	return start
 }

@@ -24,6 +24,7 @@ func TestLocate(t *testing.T) {
 		"block mapping after a multi-line": {"x: 0\nm:\n  a: |\n    one\n    two\n  b: c\n d: e\n", 7, "did not find expected key"},
 		"key without a colon":              {"a: 1\nb\nc: 2\n", 2, "could not find expected ':'"},
 		"unknown anchor":                   {"a: 1\nb: *nope\n", 2, "unknown anchor 'nope' referenced (anchors do not cross documents)"},
+		"unknown anchor at the first byte": {"*nope\n", 1, "unknown anchor 'nope' referenced (anchors do not cross documents)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var n yaml.Node
