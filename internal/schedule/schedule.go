@@ -116,14 +116,16 @@ func maxInterval(s Spec) (scanned, error) {
 	return r, nil
 }
 
+// starBit is the bit robfig/cron sets in a field written as "*" or "?" (unexported there).
+const starBit = 1 << 63
+
 // neverFires reports a schedule whose minute or hour field matches nothing (an hour field of ","
 // parses so): it adds no runs, and the day walk, whose days all match, would ask the cron
 // library on every day of 56 years for a next run it searches five years for (12 s for one
 // document). Empty day or month fields match no day, which the walk skips at once.
 func neverFires(s cron.Schedule) bool {
 	spec, ok := s.(*cron.SpecSchedule)
-	const star = 1 << 63
-	return ok && (spec.Minute&^star == 0 || spec.Hour&^star == 0)
+	return ok && (spec.Minute&^starBit == 0 || spec.Hour&^starBit == 0)
 }
 
 // Parse reads one schedule as Argo v3.7 does. Its validator accepts what cron.ParseStandard
@@ -279,13 +281,12 @@ func (d *dayScan) add(t time.Time) {
 // matchesDay is the cron library's day rule: month, then day of month and day of week, which
 // must both match when either is "*" and either may match otherwise.
 func matchesDay(s *cron.SpecSchedule, t time.Time) bool {
-	const star = 1 << 63
 	if 1<<uint(t.Month())&s.Month == 0 {
 		return false
 	}
 	dom := 1<<uint(t.Day())&s.Dom > 0
 	dow := 1<<uint(t.Weekday())&s.Dow > 0
-	if s.Dom&star > 0 || s.Dow&star > 0 {
+	if s.Dom&starBit > 0 || s.Dow&starBit > 0 {
 		return dom && dow
 	}
 	return dom || dow
