@@ -120,7 +120,7 @@ func (s *source) flowSplice(e edit) ([]splice, bool) {
 			// user's flow entries in their own text.
 			items := spliceItems(target.Content, e)
 			kept := map[*yaml.Node]string{}
-			for _, item := range target.Content {
+			for _, item := range items { // ours have no position: written as JSON
 				if at := s.offset(item); at >= 0 && at < len(s.src) && (s.src[at] == '{' || s.src[at] == '[') {
 					if g, ok := scanFlow(s.src, at); ok {
 						kept[item] = string(s.src[at : g.close+1])
