@@ -12,6 +12,7 @@ package schedule
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,14 +52,20 @@ func MinInterval(s Spec) (time.Duration, error) {
 	return gap, err
 }
 
+// intervals is maxInterval memoised: a stream has few distinct schedule and zone pairs, and
+// every CronWorkflow asks.
 func intervals(s Spec) (longest, shortest time.Duration, err error) {
-	key := fmt.Sprintf("%q|%q", s.Timezone, s.Schedules)
-	if v, ok := cache.Load(key); ok {
-		r := v.(result)
+	key := keyOf(s)
+	cache.RLock()
+	r, ok := cache.m[key]
+	cache.RUnlock()
+	if ok {
 		return r.gap, r.minGap, r.err
 	}
 	g, err := maxInterval(s)
-	cache.Store(key, result{g.gap, g.minGap, err})
+	cache.Lock()
+	cache.m[key] = result{g.gap, g.minGap, err}
+	cache.Unlock()
 	return g.gap, g.minGap, err
 }
 
@@ -67,13 +74,40 @@ type result struct {
 	err         error
 }
 
+// cacheKey identifies a Spec: its zone, how many schedules, the first, and the others each
+// after its length (so no two lists share a key). A job with one schedule builds no string.
+type cacheKey struct {
+	timezone, first, rest string
+	n                     int
+}
+
+func keyOf(s Spec) cacheKey {
+	k := cacheKey{timezone: s.Timezone, n: len(s.Schedules)}
+	if len(s.Schedules) > 0 {
+		k.first = s.Schedules[0]
+	}
+	if len(s.Schedules) > 1 {
+		var b strings.Builder
+		for _, text := range s.Schedules[1:] {
+			b.WriteString(strconv.Itoa(len(text)))
+			b.WriteByte(':')
+			b.WriteString(text)
+		}
+		k.rest = b.String()
+	}
+	return k
+}
+
 // scanned is what a scan finds: the longest and shortest gaps and the number of runs.
 type scanned struct {
 	gap, minGap time.Duration
 	fires       int
 }
 
-var cache sync.Map
+var cache = struct {
+	sync.RWMutex
+	m map[cacheKey]result
+}{m: map[cacheKey]result{}}
 
 func maxInterval(s Spec) (scanned, error) {
 	if len(s.Schedules) == 0 {
