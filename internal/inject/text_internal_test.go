@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -80,5 +81,22 @@ func TestScanFlow(t *testing.T) {
 	}
 	if _, ok := scanFlow([]byte(`[a, {b: c]`), 0); ok {
 		t.Error("unclosed collection reported as closed")
+	}
+}
+
+// TestWriteStringQuoted: writeString writes every quoted value as quote does, the recipe's
+// `when` expressions (written from quotedWhen) and values that differ from them in one byte.
+func TestWriteStringQuoted(t *testing.T) {
+	values := []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded, "plain", `a "b"`, "tab\there", "é", ""}
+	for _, w := range []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded} {
+		values = append(values, strings.Replace(w, "Succeeded", "Succeedex", 1), w[:len(w)-1]+"x", w+" ")
+	}
+	for _, v := range values {
+		var b bytes.Buffer
+		b.WriteString("k: ")
+		writeString(&b, v, true)
+		if got, want := b.String(), "k: "+quote(v); got != want {
+			t.Errorf("writeString(%q) = %q, want %q", v, got, want)
+		}
 	}
 }
