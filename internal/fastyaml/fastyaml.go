@@ -6,8 +6,10 @@
 // FuzzSameAsGoYAML hold it to that. The changes, marked [fastyaml] in the code:
 //   - the reader takes a UTF-8 text that needs no decoding as its buffer in one step instead of
 //     decoding it character by character in 512-byte rounds (readerc.go);
-//   - a plain scalar's run of ASCII characters that cannot end it is copied at once
-//     (scannerc.go).
+//   - a plain scalar's run of ASCII characters that cannot end it is copied, and a run of
+//     spaces between tokens skipped, at once (scannerc.go);
+//   - a plain scalar's tag is resolved without decoding its value (resolve.go), and its value
+//     string shares the bytes the scanner built (decode.go).
 //
 // Only the parser is here (no emitter, no decoding into Go values): go-yaml itself does that.
 package fastyaml
