@@ -442,9 +442,7 @@ func yaml_parser_update_buffer(parser *yaml_parser_t, length int) bool {
 func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 	skip := 0
 	if len(input) >= 3 && input[0] == bom_UTF8[0] && input[1] == bom_UTF8[1] && input[2] == bom_UTF8[2] {
-		skip = 3
-	} else if len(input) >= 2 && (input[0] == bom_UTF16LE[0] && input[1] == bom_UTF16LE[1] || input[0] == bom_UTF16BE[0] && input[1] == bom_UTF16BE[1]) {
-		return false
+		skip = 3 // go-yaml's reader skips it too; a UTF-16 one is not UTF-8, so left to it
 	}
 	runes, ok := yaml_plain_utf8(input[skip:])
 	if !ok {

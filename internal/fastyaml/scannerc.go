@@ -3046,8 +3046,9 @@ func yaml_parser_scan_comments(parser *yaml_parser_t, scan_mark yaml_mark_t) boo
 }
 
 // yaml_parser_read_plain_run copies at once the run of ASCII characters that cannot end or fold
-// a plain scalar: what the loop above would copy one read at a time. Only for a whole input, where
-// the buffer holds every character and ends in NUL. [fastyaml]
+// a plain scalar: what the loop above would copy one read at a time (after the read before it,
+// which has set parser.newlines to 0). Only for a whole input, where the buffer holds every
+// character and ends in NUL. [fastyaml]
 func yaml_parser_read_plain_run(parser *yaml_parser_t, s []byte) []byte {
 	buf := parser.buffer
 	pos := parser.buffer_pos
@@ -3067,15 +3068,11 @@ func yaml_parser_read_plain_run(parser *yaml_parser_t, s []byte) []byte {
 		pos++
 	}
 	n := pos - start
-	if n == 0 {
-		return s
-	}
 	s = append(s, buf[start:pos]...)
 	parser.buffer_pos = pos
 	parser.mark.index += n
 	parser.mark.column += n
 	parser.unread -= n
-	parser.newlines = 0
 	return s
 }
 
