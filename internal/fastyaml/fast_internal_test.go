@@ -14,7 +14,7 @@ func TestWholeInputTaken(t *testing.T) {
 		" !\"#~": 5, "\xef\xbb\xbf": 0,
 	} {
 		var p yaml_parser_t
-		if !yaml_parser_whole_input(&p, []byte(in)) {
+		if !NewParser([]byte(in)).Whole() || !yaml_parser_whole_input(&p, []byte(in)) {
 			t.Errorf("%q: not taken whole", in)
 			continue
 		}
@@ -28,7 +28,7 @@ func TestWholeInputTaken(t *testing.T) {
 	}
 	for _, in := range []string{"a: \x01\n", "\x00", "\x1f", "\x7f", "\u0080", "\u009f", "\u0084", "\ufffe", "\uffff", "\xff\xfea\x00", "a: \xc3\x28", "\xed\xa0\x80", "\x80", "a\x80b"} {
 		var p yaml_parser_t
-		if yaml_parser_whole_input(&p, []byte(in)) || p.buffer != nil {
+		if NewParser([]byte(in)).Whole() || yaml_parser_whole_input(&p, []byte(in)) || p.buffer != nil {
 			t.Errorf("%q: taken whole, but go-yaml's reader refuses it", in)
 		}
 	}

@@ -24,6 +24,11 @@ type Parser struct {
 // NewParser returns a parser of src, which must not change while it is read.
 func NewParser(src []byte) *Parser { return &Parser{newParser(src)} }
 
+// Whole reports whether the parser took its text whole: UTF-8 holding only characters YAML
+// allows, so no NUL byte and no invalid sequence. A text it did not take whole is read by
+// go-yaml's own reader, which reports what it refuses.
+func (p *Parser) Whole() bool { return p.p.parser.whole }
+
 // Next returns the next document node, or io.EOF after the last: go-yaml's Decoder.Decode into
 // a yaml.Node, on the same text.
 func (p *Parser) Next() (doc *Node, err error) {

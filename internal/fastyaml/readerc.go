@@ -470,14 +470,16 @@ func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 func yaml_plain_utf8(b []byte) (int, bool) {
 	runes := 0
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c < 0x80 {
-			if c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D || c == 0x7F {
-				return 0, false
-			}
+		start := i
+		for i < len(b) && yaml_plain_ascii[b[i]] {
 			i++
-			runes++
-			continue
+		}
+		runes += i - start
+		if i == len(b) {
+			break
+		}
+		if b[i] < 0x80 {
+			return 0, false
 		}
 		r, w := utf8.DecodeRune(b[i:])
 		switch {
@@ -492,3 +494,12 @@ func yaml_plain_utf8(b []byte) (int, bool) {
 	}
 	return runes, true
 }
+
+// yaml_plain_ascii holds the ASCII characters go-yaml's reader lets through. [fastyaml]
+var yaml_plain_ascii = func() (t [256]bool) {
+	for c := 0x20; c < 0x7F; c++ {
+		t[c] = true
+	}
+	t['\t'], t['\n'], t['\r'] = true, true, true
+	return t
+}()
