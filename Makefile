@@ -57,7 +57,7 @@ vet:
 
 ## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
 FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
-	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar
+	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar ./internal/fastyaml:FuzzSameAsGoYAML
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \

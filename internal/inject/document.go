@@ -12,6 +12,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	sigyaml "sigs.k8s.io/yaml"
 
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/fastyaml"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/yamlerr"
 )
 
@@ -104,8 +105,21 @@ func (p *Plan) Apply() { applyTree(p.edits) }
 // ParseDocument parses exactly one document (nil for a comment-only one) and checks what the
 // YAML parser lets through but Kubernetes refuses. Error lines are relative to src.
 func ParseDocument(src []byte) (*yaml.Node, error) {
-	if bytes.IndexByte(src, 0) >= 0 {
-		return nil, &Error{Line: lineOfByte(src, bytes.IndexByte(src, 0)), Msg: "NUL byte in input: not a YAML text"}
+	// fastyaml is go-yaml's parser, faster; the splices are still verified with go-yaml itself.
+	// A text it takes whole has no NUL byte and is UTF-8: only others need the checks.
+	p := fastyaml.NewParser(src)
+	if !p.Whole() {
+		if err := notText(src); err != nil {
+			return nil, err
+		}
+	}
+	return parsed(p, src)
+}
+
+// notText reports a NUL byte or invalid UTF-8, which make src no YAML text at all.
+func notText(src []byte) error {
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		return &Error{Line: lineOfByte(src, i), Msg: "NUL byte in input: not a YAML text"}
 	}
 	if !utf8.Valid(src) {
 		off := 0
@@ -116,24 +130,27 @@ func ParseDocument(src []byte) (*yaml.Node, error) {
 			}
 			off += size
 		}
-		return nil, &Error{Line: lineOfByte(src, off), Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): YAML must be UTF-8 text", src[off])}
+		return &Error{Line: lineOfByte(src, off), Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): YAML must be UTF-8 text", src[off])}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	return nil
+}
+
+// parsed reads the one document of src from p, and checks it.
+func parsed(p *fastyaml.Parser, src []byte) (*yaml.Node, error) {
+	doc, err := p.Next()
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
 		return nil, yamlError(err, src)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+	if extra, err := p.Next(); !errors.Is(err, io.EOF) {
 		if err != nil {
 			return nil, yamlError(err, src)
 		}
 		return nil, &Error{Line: extra.Line, Msg: "unexpected second document; separate documents with ---"}
 	}
-	if err := checkDocument(&doc); err != nil {
+	if err := checkDocument(doc); err != nil {
 		if e, ok := err.(*Error); ok && len(doc.Content) > 0 {
 			root := doc.Content[0]
 			if kind := scalarValue(root, "kind"); kind != "" {
@@ -143,7 +160,7 @@ func ParseDocument(src []byte) (*yaml.Node, error) {
 		}
 		return nil, err
 	}
-	return &doc, nil
+	return doc, nil
 }
 
 func yamlError(err error, src []byte) error {

@@ -1,0 +1,69 @@
+package fastyaml
+
+import (
+	"strings"
+	"testing"
+)
+
+// The fast paths only ever do less than go-yaml's own code, which then does the rest, so
+// TestSameAsGoYAML cannot tell whether they are taken: these tests say where they must be.
+
+func TestWholeInputTaken(t *testing.T) {
+	for in, runes := range map[string]int{
+		"a: b\n": 5, "\xef\xbb\xbfa: b\n": 5, "a:\tb\r\n": 6, "a: é\n": 5, "a: \u0085\u00a0\ud7ff\ue000\ufffd\U00010000\U0010ffff\n": 11,
+		" !\"#~": 5, "\xef\xbb\xbf": 0,
+	} {
+		var p yaml_parser_t
+		if !NewParser([]byte(in)).Whole() || !yaml_parser_whole_input(&p, []byte(in)) {
+			t.Errorf("%q: not taken whole", in)
+			continue
+		}
+		text := strings.TrimPrefix(in, "\xef\xbb\xbf")
+		if string(p.buffer) != text+"\x00" || p.unread != runes+1 || !p.whole || p.encoding != yaml_UTF8_ENCODING {
+			t.Errorf("%q: buffer %q, unread %d, want %q and %d", in, p.buffer, p.unread, text+"\x00", runes+1)
+		}
+		if cap(p.buffer)-len(p.buffer) < input_buffer_size {
+			t.Errorf("%q: %d bytes after the buffer, go-yaml's reader may need %d", in, cap(p.buffer)-len(p.buffer), input_buffer_size)
+		}
+	}
+	for _, in := range []string{"a: \x01\n", "\x00", "\x1f", "\x7f", "\u0080", "\u009f", "\u0084", "\ufffe", "\uffff", "\xff\xfea\x00", "a: \xc3\x28", "\xed\xa0\x80", "\x80", "a\x80b"} {
+		var p yaml_parser_t
+		if NewParser([]byte(in)).Whole() || yaml_parser_whole_input(&p, []byte(in)) || p.buffer != nil {
+			t.Errorf("%q: taken whole, but go-yaml's reader refuses it", in)
+		}
+	}
+}
+
+func TestPlainRunTaken(t *testing.T) {
+	for _, c := range []struct {
+		in, run string
+		flow    bool
+	}{
+		{"abc d", "abc", false}, {"abc\td", "abc", false}, {"ab:c d", "ab:c", false}, {"ab: c", "ab", false},
+		{"ab:\tc", "ab", false}, {"ab:\nc", "ab", false}, {"ab:", "ab", false}, {"ab:\u0085c", "ab", false},
+		{"ab:éc", "ab", false}, {"a#b c", "a#b", false}, {"a,b?c[d]e{f}g h", "a,b?c[d]e{f}g", false},
+		{"a,b", "a", true}, {"a?b", "a", true}, {"a[b", "a", true}, {"a]b", "a", true}, {"a{b", "a", true},
+		{"a}b", "a", true}, {"a:b,c", "a:b", true}, {"a~!\"$%&'()*+-./;<=>@\\^_`|é", "a~!\"$%&'()*+-./;<=>@\\^_`|", false},
+		{"a\x7f", "a", false}, {" a", "", false}, {"\x00", "", false},
+	} {
+		p := yaml_parser_t{buffer: append([]byte(c.in), 0), unread: 100}
+		if c.flow {
+			p.flow_level = 1
+		}
+		s := yaml_parser_read_plain_run(&p, []byte("x"))
+		n := len(c.run)
+		if string(s) != "x"+c.run || p.buffer_pos != n || p.mark.index != n || p.mark.column != n || p.unread != 100-n {
+			t.Errorf("%q (flow %v): run %q to %d (index %d, column %d, unread %d), want %q", c.in, c.flow, s[1:], p.buffer_pos, p.mark.index, p.mark.column, p.unread, c.run)
+		}
+	}
+}
+
+func TestSpacesSkipped(t *testing.T) {
+	for in, n := range map[string]int{"   a": 3, "a": 0, " \ta": 1, "    ": 4} {
+		p := yaml_parser_t{buffer: append([]byte(in), 0), unread: 100, mark: yaml_mark_t{line: 2}}
+		yaml_parser_skip_spaces(&p)
+		if p.buffer_pos != n || p.mark.index != n || p.mark.column != n || p.unread != 100-n || p.mark.line != 2 {
+			t.Errorf("%q: skipped to %d (index %d, column %d, unread %d), want %d", in, p.buffer_pos, p.mark.index, p.mark.column, p.unread, n)
+		}
+	}
+}
