@@ -638,8 +638,8 @@ func writeString(b *bytes.Buffer, v string, quoted bool) {
 	b.WriteByte('"')
 }
 
-// quotedWhen holds the recipe's `when` expressions as quote writes them: most metrics carry one,
-// and each needs escapes, which quote writes rune by rune.
+// quotedWhen holds the recipe's two `when` expressions as quote writes them: most metrics of a
+// block carry one, and each needs escapes, which appendQuoted writes rune by rune.
 var quotedWhen = [...][2]string{
 	{recipe.WhenSucceeded, quote(recipe.WhenSucceeded)},
 	{recipe.WhenNotSucceeded, quote(recipe.WhenNotSucceeded)},
