@@ -83,18 +83,17 @@ type cacheKey struct {
 
 func keyOf(s Spec) cacheKey {
 	k := cacheKey{timezone: s.Timezone, n: len(s.Schedules)}
-	if len(s.Schedules) > 0 {
-		k.first = s.Schedules[0]
-	}
-	if len(s.Schedules) > 1 {
-		var b strings.Builder
-		for _, text := range s.Schedules[1:] {
-			b.WriteString(strconv.Itoa(len(text)))
-			b.WriteByte(':')
-			b.WriteString(text)
+	var b strings.Builder
+	for i, text := range s.Schedules {
+		if i == 0 {
+			k.first = text
+			continue
 		}
-		k.rest = b.String()
+		b.WriteString(strconv.Itoa(len(text)))
+		b.WriteByte(':')
+		b.WriteString(text)
 	}
+	k.rest = b.String()
 	return k
 }
 
