@@ -469,7 +469,7 @@ func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 // character go-yaml's reader refuses (yaml_parser_update_buffer). [fastyaml]
 func yaml_plain_utf8(b []byte) (int, bool) {
 	runes := 0
-	for i := 0; i < len(b); {
+	for i := 0; ; {
 		start := i
 		for i < len(b) && yaml_plain_ascii[b[i]] {
 			i++
@@ -478,9 +478,7 @@ func yaml_plain_utf8(b []byte) (int, bool) {
 		if i == len(b) {
 			break
 		}
-		if b[i] < 0x80 {
-			return 0, false
-		}
+		// A refused ASCII character decodes to itself and falls to the default case.
 		r, w := utf8.DecodeRune(b[i:])
 		switch {
 		case r == utf8.RuneError && w <= 1:
