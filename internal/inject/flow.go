@@ -282,7 +282,18 @@ func quote(v string) string { return string(appendQuoted(make([]byte, 0, len(v)+
 // appendQuoted is quote appending to dst.
 func appendQuoted(dst []byte, v string) []byte {
 	dst = append(dst, '"')
-	for _, r := range v {
+	for i := 0; ; {
+		// A run of printable ASCII other than quotes and backslashes is written as it is.
+		j := i
+		for j < len(v) && v[j] > 0x1f && v[j] < 0x7f && v[j] != '"' && v[j] != '\\' {
+			j++
+		}
+		dst = append(dst, v[i:j]...)
+		if j == len(v) {
+			break
+		}
+		r, size := utf8.DecodeRuneInString(v[j:])
+		i = j + size
 		switch {
 		case r == '"':
 			dst = append(dst, `\"`...)

@@ -621,28 +621,7 @@ func writeString(b *bytes.Buffer, v string, quoted bool) {
 		b.WriteString(v)
 		return
 	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			for _, w := range quotedWhen {
-				if v == w[0] {
-					b.WriteString(w[1])
-					return
-				}
-			}
-			b.Write(appendQuoted(b.AvailableBuffer(), v))
-			return
-		}
-	}
-	b.WriteByte('"') // printable ASCII without quotes or backslashes: quote would write it as is
-	b.WriteString(v)
-	b.WriteByte('"')
-}
-
-// quotedWhen holds the recipe's two `when` expressions as quote writes them: most metrics of a
-// block carry one, and each needs escapes, which appendQuoted writes rune by rune.
-var quotedWhen = [...][2]string{
-	{recipe.WhenSucceeded, quote(recipe.WhenSucceeded)},
-	{recipe.WhenNotSucceeded, quote(recipe.WhenNotSucceeded)},
+	b.Write(appendQuoted(b.AvailableBuffer(), v))
 }
 
 // scalarText renders a scalar we generated: plain or double-quoted.

@@ -85,7 +85,7 @@ func TestScanFlow(t *testing.T) {
 }
 
 // TestWriteStringQuoted: writeString writes every quoted value as quote does, the recipe's
-// `when` expressions (written from quotedWhen) and values that differ from them in one byte.
+// `when` expressions and values that differ from them in one byte.
 func TestWriteStringQuoted(t *testing.T) {
 	values := []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded, "plain", `a "b"`, "tab\there", "é", ""}
 	for _, w := range []string{recipe.WhenSucceeded, recipe.WhenNotSucceeded} {
