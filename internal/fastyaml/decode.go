@@ -51,10 +51,8 @@ const (
 type parser struct {
 	parser   yaml_parser_t
 	event    yaml_event_t
-	doc      *Node
 	anchors  map[string]*Node
 	doneInit bool
-	textless bool
 }
 
 func newParser(b []byte) *parser {
@@ -76,13 +74,6 @@ func (p *parser) init() {
 	p.anchors = make(map[string]*Node)
 	p.expect(yaml_STREAM_START_EVENT)
 	p.doneInit = true
-}
-
-func (p *parser) destroy() {
-	if p.event.typ != yaml_NO_EVENT {
-		yaml_event_delete(&p.event)
-	}
-	yaml_parser_delete(&p.parser)
 }
 
 // expect consumes an event from the event stream and
@@ -193,13 +184,11 @@ func (p *parser) node(kind Kind, defaultTag, tag, value string) *Node {
 		Value: value,
 		Style: style,
 	}
-	if !p.textless {
-		n.Line = p.event.start_mark.line + 1
-		n.Column = p.event.start_mark.column + 1
-		n.HeadComment = string(p.event.head_comment)
-		n.LineComment = string(p.event.line_comment)
-		n.FootComment = string(p.event.foot_comment)
-	}
+	n.Line = p.event.start_mark.line + 1
+	n.Column = p.event.start_mark.column + 1
+	n.HeadComment = string(p.event.head_comment)
+	n.LineComment = string(p.event.line_comment)
+	n.FootComment = string(p.event.foot_comment)
 	return n
 }
 
@@ -211,7 +200,6 @@ func (p *parser) parseChild(parent *Node) *Node {
 
 func (p *parser) document() *Node {
 	n := p.node(DocumentNode, "", "", "")
-	p.doc = n
 	p.expect(yaml_DOCUMENT_START_EVENT)
 	p.parseChild(n)
 	if p.peek() == yaml_DOCUMENT_END_EVENT {
