@@ -53,6 +53,67 @@ type parser struct {
 	event    yaml_event_t
 	anchors  map[string]*Node
 	doneInit bool
+
+	// [fastyaml] A document's nodes are allocated a slab at a time, and each collection's
+	// children are gathered on one stack, then given a Content of exactly their number, carved
+	// from a slab too (capacity cut to length, so an append elsewhere never writes into a
+	// neighbour's). go-yaml allocates each node alone and grows each Content by appends.
+	nodes     []Node
+	children  []*Node
+	contents  []*Node
+	size      int // bytes of the text, and nodes and pointers handed out so far: the next
+	nodesUsed int // slab is sized for the rest of the text at the rate so far
+	ptrsUsed  int
+}
+
+// A document of the usual shape holds a node per 10-15 bytes, one with a long block scalar
+// far fewer: the first slab is sized for a node per 32 bytes (at most 64), each next one for the
+// rest of the text at the rate of nodes per byte so far.
+const (
+	bytesPerNode = 32
+	slabMin      = 8
+	firstSlabMax = 64
+	slabMax      = 1024
+)
+
+// slabSize is the size of the next slab of a kind of which used were handed out so far.
+// [fastyaml]
+func (p *parser) slabSize(used int) int {
+	if used == 0 {
+		return min(max(p.size/bytesPerNode, slabMin), firstSlabMax)
+	}
+	done := max(p.parser.mark.index, 1) // how far the scanner has read
+	return min(max(used*max(p.size-done, 0)/done+slabMin, slabMin), slabMax)
+}
+
+// newNode returns a zeroed node from the slab. [fastyaml]
+func (p *parser) newNode() *Node {
+	if len(p.nodes) == 0 {
+		p.nodes = make([]Node, p.slabSize(p.nodesUsed))
+	}
+	n := &p.nodes[0]
+	p.nodes = p.nodes[1:]
+	p.nodesUsed++
+	return n
+}
+
+// content gives the children gathered since base their own Content, and takes them off the
+// stack. [fastyaml]
+func (p *parser) content(base int) []*Node {
+	k := len(p.children) - base
+	if k == 0 {
+		return nil
+	}
+	if len(p.contents) < k {
+		p.contents = make([]*Node, max(k, p.slabSize(p.ptrsUsed)))
+	}
+	c := p.contents[:k:k]
+	p.contents = p.contents[k:]
+	p.ptrsUsed += k
+	copy(c, p.children[base:])
+	clear(p.children[base:])
+	p.children = p.children[:base]
+	return c
 }
 
 func newParser(b []byte) *parser {
@@ -60,6 +121,7 @@ func newParser(b []byte) *parser {
 	if len(b) == 0 {
 		b = []byte{'\n'}
 	}
+	p.size = len(b)
 	if !yaml_parser_whole_input(&p.parser, b) { // [fastyaml]
 		yaml_parser_initialize(&p.parser)
 		yaml_parser_set_input_string(&p.parser, b)
@@ -178,12 +240,8 @@ func (p *parser) node(kind Kind, defaultTag, tag, value string) *Node {
 	} else if kind == ScalarNode {
 		tag = resolveTag(value) // [fastyaml]
 	}
-	n := &Node{
-		Kind:  kind,
-		Tag:   tag,
-		Value: value,
-		Style: style,
-	}
+	n := p.newNode()
+	n.Kind, n.Tag, n.Value, n.Style = kind, tag, value, style
 	n.Line = p.event.start_mark.line + 1
 	n.Column = p.event.start_mark.column + 1
 	n.HeadComment = string(p.event.head_comment)
@@ -192,16 +250,20 @@ func (p *parser) node(kind Kind, defaultTag, tag, value string) *Node {
 	return n
 }
 
-func (p *parser) parseChild(parent *Node) *Node {
+// parseChild parses the next node and gathers it as a child of the collection being parsed
+// (see content). [fastyaml]
+func (p *parser) parseChild() *Node {
 	child := p.parse()
-	parent.Content = append(parent.Content, child)
+	p.children = append(p.children, child)
 	return child
 }
 
 func (p *parser) document() *Node {
 	n := p.node(DocumentNode, "", "", "")
 	p.expect(yaml_DOCUMENT_START_EVENT)
-	p.parseChild(n)
+	base := len(p.children)
+	p.parseChild()
+	n.Content = p.content(base)
 	if p.peek() == yaml_DOCUMENT_END_EVENT {
 		n.FootComment = string(p.event.foot_comment)
 	}
@@ -258,9 +320,11 @@ func (p *parser) sequence() *Node {
 	}
 	p.anchor(n, p.event.anchor)
 	p.expect(yaml_SEQUENCE_START_EVENT)
+	base := len(p.children)
 	for p.peek() != yaml_SEQUENCE_END_EVENT {
-		p.parseChild(n)
+		p.parseChild()
 	}
+	n.Content = p.content(base)
 	n.LineComment = string(p.event.line_comment)
 	n.FootComment = string(p.event.foot_comment)
 	p.expect(yaml_SEQUENCE_END_EVENT)
@@ -276,16 +340,17 @@ func (p *parser) mapping() *Node {
 	}
 	p.anchor(n, p.event.anchor)
 	p.expect(yaml_MAPPING_START_EVENT)
+	base := len(p.children)
 	for p.peek() != yaml_MAPPING_END_EVENT {
-		k := p.parseChild(n)
+		k := p.parseChild()
 		if block && k.FootComment != "" {
 			// Must be a foot comment for the prior value when being dedented.
-			if len(n.Content) > 2 {
-				n.Content[len(n.Content)-3].FootComment = k.FootComment
+			if len(p.children)-base > 2 {
+				p.children[len(p.children)-3].FootComment = k.FootComment
 				k.FootComment = ""
 			}
 		}
-		v := p.parseChild(n)
+		v := p.parseChild()
 		if k.FootComment == "" && v.FootComment != "" {
 			k.FootComment = v.FootComment
 			v.FootComment = ""
@@ -297,6 +362,7 @@ func (p *parser) mapping() *Node {
 			p.expect(yaml_TAIL_COMMENT_EVENT)
 		}
 	}
+	n.Content = p.content(base)
 	n.LineComment = string(p.event.line_comment)
 	n.FootComment = string(p.event.foot_comment)
 	if n.Style&FlowStyle == 0 && n.FootComment != "" && len(n.Content) > 1 {

@@ -18,11 +18,12 @@ import "io"
 
 // Parser reads the documents of one YAML text.
 type Parser struct {
-	p *parser
+	p    *parser
+	done bool // the end was read, and the parser's stacks handed on
 }
 
 // NewParser returns a parser of src, which must not change while it is read.
-func NewParser(src []byte) *Parser { return &Parser{newParser(src)} }
+func NewParser(src []byte) *Parser { return &Parser{p: newParser(src)} }
 
 // Whole reports whether the parser took its text whole: UTF-8 holding only characters YAML
 // allows, so no NUL byte and no invalid sequence. A text it did not take whole is read by
@@ -32,8 +33,13 @@ func (p *Parser) Whole() bool { return p.p.parser.whole }
 // Next returns the next document node, or io.EOF after the last: go-yaml's Decoder.Decode into
 // a yaml.Node, on the same text.
 func (p *Parser) Next() (doc *Node, err error) {
+	if p.done {
+		return nil, io.EOF
+	}
 	defer handleErr(&err)
 	if doc = p.p.parse(); doc == nil {
+		p.done = true
+		yaml_parser_release_stacks(&p.p.parser)
 		return nil, io.EOF
 	}
 	return doc, nil

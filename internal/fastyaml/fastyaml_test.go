@@ -19,11 +19,12 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/fastyaml"
 )
 
-// edgeCases aim at what the two speed changes touch: the text the reader takes whole or leaves
-// to go-yaml's reader (byte order marks, characters YAML refuses, invalid UTF-8), and where a
-// plain scalar's fast run must stop (": " and ":" before every kind of break, "#", flow
-// indicators, non-ASCII characters, markers at column 0, folding), at the buffer's end and
-// across go-yaml's 512-byte reading rounds.
+// edgeCases aim at what the speed changes touch: the text the reader takes whole or leaves to
+// go-yaml's reader (byte order marks, characters YAML refuses, invalid UTF-8), where a plain
+// scalar's fast run must stop (": " and ":" before every kind of break, "#", flow indicators,
+// non-ASCII characters, markers at column 0, folding), at the buffer's end and across go-yaml's
+// 512-byte reading rounds; which scalars are pieces of the text and which are joined or
+// unescaped; and the comments the node builder moves between the children of a collection.
 var edgeCases = []string{
 	"", "\n", "# only a comment\n", "a: b", "a: b\n", "\xef\xbb\xbfa: b\n", "\xef\xbb\xbf", "\xff\xfea\x00:\x00 \x00b\x00\n\x00",
 	"\xfe\xff\x00a\x00:\x00 \x00b\x00\n", "a: \x01\n", "a: b\x7f\n", "a: \u0085b\n", "a: b\u0085c: d\n", "a: \u00a0b\n",
@@ -41,6 +42,17 @@ var edgeCases = []string{
 	"a:    \n", "a: b   ", "   ", "  # c\n", "a:\n\t  b\n", "a:\n  \t b\n", "- \t- a\n", "a: [b,   c  ,d ]\n", "a:\n" + strings.Repeat(" ", 600) + "b: c\n",
 	strings.Repeat("k: v\n", 200), "a: " + strings.Repeat("x", 1500) + "\n", "a: " + strings.Repeat("é", 700) + ":b\n",
 	strings.Repeat(" ", 509) + "a: b:c\n", strings.Repeat("#\n", 255) + "a: b\n",
+	// quoted scalars, which the fast path takes as they stand only on one line without escapes
+	"a: \"\"\n", "a: ''\n", "a: \"x y\tz \"\n", "a: ' x '\n", "a: 'it''s'\n", "a: 'x'''\n", "a: ''''\n", "a: \"a\\\"b\"\n",
+	"a: \"a\\\\\"\n", "a: \"a\\\n  b\"\n", "a: \"x\n  y\"\n", "a: 'x\n\n  y'\n", "a: \"x \n y\"\n", "a: \"é\"\n", "a: 'é'\n", "a: \"x", "a: 'x",
+	"a: \"x\"", "a: 'x'", "\"a\": \"b\"\n'c': 'd'\n", "a: \"\x7f\"\n", "a: \"\x01\"\n", "a: \"b\"c\n", "a: 'b'c\n", "[\"a\",'b', \"c\" ]\n",
+	"{\"a\":\"b\", 'c':'d'}\n", "a: \"" + strings.Repeat("y", 1500) + "\"\n", "- \"a\"\n- 'b'\n- \"\"\n", "a: \"b\" # c\n", "a: \"\t\"\n",
+	"a: \"\r\"\n", "a: '\u0085'\n", "a: \"x\r\n  y\"\r\n", strings.Repeat(" ", 508) + "a: \"b c\"\n",
+	// plain values that share the text, and ones that are joined
+	"a: b c\n", "a: b  c  \n", "a: b\n  c\n", "a: b\n\n\n  c d\n", "a: b\r\n  c\r\n", "a: x\u2028  y\n", "- a b\n- c\n",
+	// children gathered on one stack: foot and tail comments moved between siblings
+	"a:\n  b: c\n  # foot\nd: e\n", "- a\n# foot\n- b\n", "a: b\n# tail\n", "a:\n  - b\n  # f\nc: d\n",
+	"a:\n  b:\n    c: d\n    # f1\n  # f2\n# f3\ne: f\n", "- - a\n  # f\n- b\n", "{a: b, # c\n d: e}\n", "a: {}\nb: []\nc: {d: []}\n",
 }
 
 // decodeAll reads every document of src as go-yaml's Decoder does, up to the first error.

@@ -24,6 +24,7 @@ package fastyaml
 
 import (
 	"io"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -132,6 +133,19 @@ func yaml_parser_update_buffer(parser *yaml_parser_t, length int) bool {
 
 	// Return if the buffer contains enough characters.
 	if parser.unread >= length {
+		return true
+	}
+
+	// [fastyaml] A whole input's buffer is never moved, so scalars may share it: at its end,
+	// where go-yaml's reader moves the unread characters to the front, puts one NUL after them
+	// and pads with NULs to length, the buffer only grows by as many NULs (it holds nothing
+	// else after the input), reallocated if need be, which leaves what shares it as it was.
+	if parser.whole {
+		parser.buffer = append(parser.buffer, 0)
+		parser.unread++
+		for len(parser.buffer) < parser.buffer_pos+length {
+			parser.buffer = append(parser.buffer, 0)
+		}
 		return true
 	}
 
@@ -451,6 +465,7 @@ func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 	n := len(input) - skip
 	buffer := make([]byte, n+1, n+1+input_buffer_size)
 	copy(buffer, input[skip:])
+	stacks := yaml_stacks_pool.Get().(*yaml_stacks)
 	*parser = yaml_parser_t{
 		read_handler: yaml_string_read_handler,
 		input:        input,
@@ -461,8 +476,53 @@ func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 		buffer:       buffer,
 		unread:       runes + 1,
 		whole:        true,
+
+		tokens:             stacks.tokens,
+		indents:            stacks.indents,
+		simple_keys:        stacks.simple_keys,
+		simple_keys_by_tok: stacks.simple_keys_by_tok,
+		states:             stacks.states,
+		marks:              stacks.marks,
+		comments:           stacks.comments,
 	}
 	return true
+}
+
+// yaml_stacks are the working stacks of a parser of a whole input, handed on from one parse
+// to the next: go-yaml grows each from nothing for every text. [fastyaml]
+type yaml_stacks struct {
+	tokens             []yaml_token_t
+	indents            []int
+	simple_keys        []yaml_simple_key_t
+	simple_keys_by_tok map[int]int
+	states             []yaml_parser_state_t
+	marks              []yaml_mark_t
+	comments           []yaml_comment_t
+}
+
+var yaml_stacks_pool = sync.Pool{New: func() any { return &yaml_stacks{simple_keys_by_tok: map[int]int{}} }}
+
+// yaml_parser_release_stacks hands the stacks of a parser of a whole input on, emptied and
+// without what they pointed to, once it has read the end of its stream; the parser must not
+// be used again. [fastyaml]
+func yaml_parser_release_stacks(parser *yaml_parser_t) {
+	if !parser.whole || parser.tokens == nil {
+		return
+	}
+	clear(parser.tokens[:cap(parser.tokens)])
+	clear(parser.comments[:cap(parser.comments)])
+	clear(parser.simple_keys_by_tok)
+	yaml_stacks_pool.Put(&yaml_stacks{
+		tokens:             parser.tokens[:0],
+		indents:            parser.indents[:0],
+		simple_keys:        parser.simple_keys[:0],
+		simple_keys_by_tok: parser.simple_keys_by_tok,
+		states:             parser.states[:0],
+		marks:              parser.marks[:0],
+		comments:           parser.comments[:0],
+	})
+	parser.tokens, parser.indents, parser.simple_keys, parser.simple_keys_by_tok = nil, nil, nil, nil
+	parser.states, parser.marks, parser.comments = nil, nil, nil
 }
 
 // yaml_plain_utf8 counts the characters of b, reporting false when b is not UTF-8 or holds a

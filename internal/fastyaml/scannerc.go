@@ -1088,7 +1088,9 @@ func yaml_parser_fetch_stream_start(parser *yaml_parser_t) bool {
 	// Initialize the simple key stack.
 	parser.simple_keys = append(parser.simple_keys, yaml_simple_key_t{})
 
-	parser.simple_keys_by_tok = make(map[int]int)
+	if parser.simple_keys_by_tok == nil { // [fastyaml] a whole input's comes with its stacks
+		parser.simple_keys_by_tok = make(map[int]int)
+	}
 
 	// A simple key is allowed at the beginning of the stream.
 	parser.simple_key_allowed = true
@@ -2442,6 +2444,19 @@ func yaml_parser_scan_flow_scalar(parser *yaml_parser_t, token *yaml_token_t, si
 	start_mark := parser.mark
 	skip(parser)
 
+	// [fastyaml] In a whole input, which never moves, a value that is one piece of the text is
+	// that piece of the buffer rather than a copy.
+	if parser.whole {
+		if n := yaml_parser_quoted_run(parser, single); n >= 0 {
+			s := parser.buffer[parser.buffer_pos : parser.buffer_pos+n : parser.buffer_pos+n]
+			parser.buffer_pos += n
+			parser.mark.index += n
+			parser.mark.column += n
+			parser.unread -= n
+			return yaml_parser_end_quoted_scalar(parser, token, start_mark, s, single)
+		}
+	}
+
 	// Consume the content of the quoted scalar.
 	var s, leading_break, trailing_breaks, whitespaces []byte
 	for {
@@ -2674,6 +2689,12 @@ func yaml_parser_scan_flow_scalar(parser *yaml_parser_t, token *yaml_token_t, si
 		}
 	}
 
+	return yaml_parser_end_quoted_scalar(parser, token, start_mark, s, single)
+}
+
+// yaml_parser_end_quoted_scalar eats the right quote and creates the token: the end of
+// yaml_parser_scan_flow_scalar, which its fast path shares. [fastyaml]
+func yaml_parser_end_quoted_scalar(parser *yaml_parser_t, token *yaml_token_t, start_mark yaml_mark_t, s []byte, single bool) bool {
 	// Eat the right quote.
 	skip(parser)
 	end_mark := parser.mark
@@ -2692,12 +2713,43 @@ func yaml_parser_scan_flow_scalar(parser *yaml_parser_t, token *yaml_token_t, si
 	return true
 }
 
+// yaml_parser_quoted_run returns the length of a quoted scalar's content that is its value as
+// it stands, or -1: printable ASCII and tabs up to the right quote, on one line, without an
+// escape (a backslash in double quotes, a doubled quote in single quotes). Each of those
+// characters is one byte, and go-yaml's loop copies each one, blanks included, as it is.
+// Only for a whole input, whose buffer ends in NUL. [fastyaml]
+func yaml_parser_quoted_run(parser *yaml_parser_t, single bool) int {
+	buf := parser.buffer
+	start := parser.buffer_pos
+	quote := byte('"')
+	if single {
+		quote = '\''
+	}
+	for pos := start; ; pos++ {
+		c := buf[pos]
+		switch {
+		case c == quote:
+			if single && buf[pos+1] == '\'' {
+				return -1
+			}
+			return pos - start
+		case c == '\\' && !single, c < ' ' && c != '\t', c >= 0x7f:
+			return -1
+		}
+	}
+}
+
 // Scan a plain scalar.
 func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) bool {
 
 	var s, leading_break, trailing_breaks, whitespaces []byte
 	var leading_blanks bool
 	var indent = parser.indent + 1
+
+	// [fastyaml] In a whole input, which never moves, a value that is one piece of the text is
+	// that piece of the buffer (buffer[shared_start:shared_end]) rather than a copy.
+	shared := parser.whole
+	shared_start, shared_end := parser.buffer_pos, parser.buffer_pos
 
 	start_mark := parser.mark
 	end_mark := parser.mark
@@ -2739,6 +2791,10 @@ func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) b
 
 			// Check if we need to join whitespaces and breaks.
 			if leading_blanks || len(whitespaces) > 0 {
+				if shared { // [fastyaml] the value is no longer one piece of the text
+					s = append(make([]byte, 0, 2*(shared_end-shared_start)), parser.buffer[shared_start:shared_end]...)
+					shared = false
+				}
 				if leading_blanks {
 					// Do we need to fold line breaks?
 					if leading_break[0] == '\n' {
@@ -2760,10 +2816,20 @@ func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) b
 				}
 			}
 
-			// Copy the character, and with it the run of plain ASCII that follows. [fastyaml]
-			s = read(parser, s)
-			if parser.whole {
-				s = yaml_parser_read_plain_run(parser, s)
+			// Copy the character, and with it the run of plain ASCII that follows; while the
+			// value is one piece of the text, only pass over them. [fastyaml]
+			switch {
+			case shared:
+				skip(parser)
+				yaml_parser_skip_plain_run(parser)
+				shared_end = parser.buffer_pos
+			case parser.whole:
+				s = read(parser, s)
+				run := parser.buffer_pos
+				yaml_parser_skip_plain_run(parser)
+				s = append(s, parser.buffer[run:parser.buffer_pos]...)
+			default:
+				s = read(parser, s)
 			}
 
 			end_mark = parser.mark
@@ -2821,6 +2887,10 @@ func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) b
 		if parser.flow_level == 0 && parser.mark.column < indent {
 			break
 		}
+	}
+
+	if shared { // [fastyaml]
+		s = parser.buffer[shared_start:shared_end:shared_end]
 	}
 
 	// Create a token.
@@ -3045,11 +3115,11 @@ func yaml_parser_scan_comments(parser *yaml_parser_t, scan_mark yaml_mark_t) boo
 	return true
 }
 
-// yaml_parser_read_plain_run copies at once the run of ASCII characters that cannot end or fold
-// a plain scalar: what the loop above would copy one read at a time (after the read before it,
+// yaml_parser_skip_plain_run passes at once over the run of ASCII characters that cannot end or
+// fold a plain scalar: what the loop above would read one at a time (after the read before it,
 // which has set parser.newlines to 0). Only for a whole input, where the buffer holds every
 // character and ends in NUL. [fastyaml]
-func yaml_parser_read_plain_run(parser *yaml_parser_t, s []byte) []byte {
+func yaml_parser_skip_plain_run(parser *yaml_parser_t) {
 	buf := parser.buffer
 	pos := parser.buffer_pos
 	start := pos
@@ -3068,12 +3138,10 @@ func yaml_parser_read_plain_run(parser *yaml_parser_t, s []byte) []byte {
 		pos++
 	}
 	n := pos - start
-	s = append(s, buf[start:pos]...)
 	parser.buffer_pos = pos
 	parser.mark.index += n
 	parser.mark.column += n
 	parser.unread -= n
-	return s
 }
 
 // yaml_parser_skip_spaces skips at once the run of spaces the loop after it would skip one by

@@ -161,7 +161,7 @@ func kindless(root *yaml.Node) []Report {
 			continue
 		}
 		md := lookup(o, "metadata")
-		out = append(out, Report{Kind: "(no kind)", Namespace: scalarValue(md, "namespace"), Name: scalarValue(md, "name"), Line: o.Line,
+		out = append(out, Report{Kind: "(no kind)", Namespace: strings.Clone(scalarValue(md, "namespace")), Name: strings.Clone(scalarValue(md, "name")), Line: o.Line,
 			Action: Skipped, Warn: true, Reason: "an Argo object without kind: it is not read as one and gets no metrics; add kind: CronWorkflow (or its kind)"})
 	}
 	return out
@@ -227,7 +227,9 @@ func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int
 }
 
 func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
-	rep := Report{Kind: r.kind, Namespace: r.ns, Name: r.name, Line: r.line}
+	// A report outlives the document; its strings may share the document's text (ParseDocument's
+	// parser does that), so it gets copies of its own.
+	rep := Report{Kind: strings.Clone(r.kind), Namespace: strings.Clone(r.ns), Name: strings.Clone(r.name), Line: r.line}
 	id := rep.Resource()
 	bad := func(node *yaml.Node, format string, args ...any) error {
 		return &Error{Line: node.Line, Resource: id, Msg: fmt.Sprintf(format, args...)}

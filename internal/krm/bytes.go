@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -339,9 +340,11 @@ func entry(n *yaml.Node, key string) (k, v *yaml.Node) {
 	return nil, nil
 }
 
+// field is the value of a scalar entry, a copy: it is kept after the item (results name the
+// item), and the parser's strings share the item's text.
 func field(n *yaml.Node, key string) string {
 	if v := value(n, key); v != nil && v.Kind == yaml.ScalarNode {
-		return v.Value
+		return strings.Clone(v.Value)
 	}
 	return ""
 }

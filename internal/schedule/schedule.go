@@ -63,6 +63,9 @@ func intervals(s Spec) (longest, shortest time.Duration, err error) {
 		return r.gap, r.minGap, r.err
 	}
 	g, err := maxInterval(s)
+	// The key's strings may share a parsed document's text (inject's parser does that): kept,
+	// they get copies of their own, so the cache holds no document alive.
+	key.timezone, key.first = strings.Clone(key.timezone), strings.Clone(key.first)
 	cache.Lock()
 	cache.m[key] = result{g.gap, g.minGap, err}
 	cache.Unlock()
