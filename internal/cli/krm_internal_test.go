@@ -23,7 +23,7 @@ func TestFunctionMemory(t *testing.T) {
 	} {
 		wantLimit, wantPercent := int64(math.MaxInt64), 100
 		if tc.pipe {
-			wantLimit, wantPercent = 64<<20+4*int64(len(tc.input)), 400
+			wantLimit, wantPercent = pipeHeadroom+4*int64(len(tc.input)), 400
 		}
 		var out bytes.Buffer
 		limit, percent := memorySettings(t, func() {

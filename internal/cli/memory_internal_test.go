@@ -43,12 +43,12 @@ func TestPipeMemory(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	t.Setenv("GOGC", "")
 	limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(1000, 2000)) })
-	if limit != 64<<20+4*3000 || percent != 400 {
-		t.Errorf("limit %d, GC percent %d; want %d and 400", limit, percent, 64<<20+4*3000)
+	if limit != pipeHeadroom+4*3000 || percent != 400 {
+		t.Errorf("limit %d, GC percent %d; want %d and 400", limit, percent, pipeHeadroom+4*3000)
 	}
 	t.Setenv("GOGC", "50")
-	if limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(10)) }); limit != 64<<20+40 || percent == 400 {
-		t.Errorf("with GOGC set: limit %d, GC percent %d; want %d and the GOGC's", limit, percent, 64<<20+40)
+	if limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(10)) }); limit != pipeHeadroom+40 || percent == 400 {
+		t.Errorf("with GOGC set: limit %d, GC percent %d; want %d and the GOGC's", limit, percent, pipeHeadroom+40)
 	}
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	if limit, percent := memorySettings(t, func() { pipeMemory(inputsOf(10)) }); limit != math.MaxInt64 || percent == 400 {

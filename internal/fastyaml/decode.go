@@ -68,12 +68,13 @@ type parser struct {
 
 // A document of the usual shape holds a node per 10-15 bytes, one with a long block scalar
 // far fewer: the first slab is sized for a node per 32 bytes (at most 64), each next one for the
-// rest of the text at the rate of nodes per byte so far.
+// rest of the text at the rate of nodes per byte so far, at most 192 (under 32 KB of nodes: the
+// Go allocator's small objects, which it reuses without returning pages).
 const (
 	bytesPerNode = 32
 	slabMin      = 8
 	firstSlabMax = 64
-	slabMax      = 1024
+	slabMax      = 192
 )
 
 // slabSize is the size of the next slab of a kind of which used were handed out so far.
