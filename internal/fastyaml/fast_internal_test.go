@@ -91,3 +91,37 @@ func TestValuesShareText(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeInputReadsAsGoYAML steps a whole input's reader and go-yaml's own through the same
+// text, asking for 1 to 4 characters at each step as the scanner does: both must then show the
+// scanner the same characters, NULs past the end included. (Their counts of unread characters
+// may differ by the NUL go-yaml's reader counts on its first read: a count only decides when
+// the reader is asked again, and the differential tests hold the trees and errors equal.)
+func TestWholeInputReadsAsGoYAML(t *testing.T) {
+	for _, in := range []string{"a", "ab: c\n", "é: ü", "- x\r\n", "a: b\n" + strings.Repeat("c", 700)} {
+		for length := 1; length <= 4; length++ {
+			var whole, reader yaml_parser_t
+			if !yaml_parser_whole_input(&whole, []byte(in)) {
+				t.Fatalf("%q: not taken whole", in)
+			}
+			yaml_parser_initialize(&reader)
+			yaml_parser_set_input_string(&reader, []byte(in))
+			for step := 0; step <= len(in)+3; step++ {
+				if !yaml_parser_update_buffer(&whole, length) || !yaml_parser_update_buffer(&reader, length) {
+					t.Fatalf("%q: update_buffer failed at step %d", in, step)
+				}
+				if len(whole.buffer)-whole.buffer_pos < length {
+					t.Fatalf("%q, length %d, step %d: %d bytes left in the buffer", in, length, step, len(whole.buffer)-whole.buffer_pos)
+				}
+				w, r := whole.buffer[whole.buffer_pos:whole.buffer_pos+length], reader.buffer[reader.buffer_pos:reader.buffer_pos+length]
+				if string(w) != string(r) {
+					t.Fatalf("%q, length %d, step %d: the scanner sees %q, in go-yaml %q", in, length, step, w, r)
+				}
+				if !is_z(whole.buffer, whole.buffer_pos) {
+					skip(&whole)
+					skip(&reader)
+				}
+			}
+		}
+	}
+}

@@ -502,13 +502,9 @@ type yaml_stacks struct {
 
 var yaml_stacks_pool = sync.Pool{New: func() any { return &yaml_stacks{simple_keys_by_tok: map[int]int{}} }}
 
-// yaml_parser_release_stacks hands the stacks of a parser of a whole input on, emptied and
-// without what they pointed to, once it has read the end of its stream; the parser must not
-// be used again. [fastyaml]
+// yaml_parser_release_stacks hands a parser's stacks on, emptied and without what they pointed
+// to, once it has read the end of its stream; the parser must not be used again. [fastyaml]
 func yaml_parser_release_stacks(parser *yaml_parser_t) {
-	if !parser.whole || parser.tokens == nil {
-		return
-	}
 	clear(parser.tokens[:cap(parser.tokens)])
 	clear(parser.comments[:cap(parser.comments)])
 	clear(parser.simple_keys_by_tok)
