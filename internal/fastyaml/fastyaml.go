@@ -9,7 +9,13 @@
 //   - a plain scalar's run of ASCII characters that cannot end it is copied, and a run of
 //     spaces between tokens skipped, at once (scannerc.go);
 //   - a plain scalar's tag is resolved without decoding its value (resolve.go), and its value
-//     string shares the bytes the scanner built (decode.go).
+//     string shares the bytes the scanner built (decode.go);
+//   - a whole input's buffer is never moved, so a scalar that is one piece of the text (plain
+//     without folding, quoted on one line without escapes) is that piece of the buffer, not a
+//     copy (scannerc.go, readerc.go); keep a value beyond the tree with strings.Clone, or it
+//     keeps the document's text alive;
+//   - nodes and Contents come from slabs sized by the text, each Content exactly as long as its
+//     children; a parser's stacks are handed on to the next at its end (decode.go, readerc.go).
 //
 // Only the parser is here (no emitter, no decoding into Go values): go-yaml itself does that.
 package fastyaml
