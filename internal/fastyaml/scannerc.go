@@ -684,7 +684,7 @@ func yaml_parser_fetch_more_tokens(parser *yaml_parser_t) bool {
 }
 
 // The dispatcher for token fetchers.
-func yaml_parser_fetch_next_token(parser *yaml_parser_t) (ok bool) {
+func yaml_parser_fetch_next_token(parser *yaml_parser_t) bool {
 	// Ensure that the buffer is initialized.
 	if parser.unread < 1 && !yaml_parser_update_buffer(parser, 1) {
 		return false
@@ -745,21 +745,22 @@ func yaml_parser_fetch_next_token(parser *yaml_parser_t) (ok bool) {
 		// Associate any following comments with the prior token.
 		comment_mark = parser.tokens[len(parser.tokens)-1].start_mark
 	}
-	defer func() {
-		if !ok {
-			return
-		}
-		if len(parser.tokens) > 0 && parser.tokens[len(parser.tokens)-1].typ == yaml_BLOCK_ENTRY_TOKEN {
-			// Sequence indicators alone have no line comments. It becomes
-			// a head comment for whatever follows.
-			return
-		}
-		if !yaml_parser_scan_line_comment(parser, comment_mark) {
-			ok = false
-			return
-		}
-	}()
+	// [fastyaml] What go-yaml defers to the return of this function follows the call of the
+	// rest of it, which a defer on every token made slower.
+	if !yaml_parser_fetch_token_at(parser, buf, pos) {
+		return false
+	}
+	if len(parser.tokens) > 0 && parser.tokens[len(parser.tokens)-1].typ == yaml_BLOCK_ENTRY_TOKEN {
+		// Sequence indicators alone have no line comments. It becomes
+		// a head comment for whatever follows.
+		return true
+	}
+	return yaml_parser_scan_line_comment(parser, comment_mark)
+}
 
+// yaml_parser_fetch_token_at fetches the token at buf[pos], the rest of
+// yaml_parser_fetch_next_token. [fastyaml]
+func yaml_parser_fetch_token_at(parser *yaml_parser_t, buf []byte, pos int) bool {
 	// Is it the flow sequence start indicator?
 	if buf[pos] == '[' {
 		return yaml_parser_fetch_flow_collection_start(parser, yaml_FLOW_SEQUENCE_START_TOKEN)
