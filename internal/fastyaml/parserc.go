@@ -117,8 +117,8 @@ func skip_token(parser *yaml_parser_t) {
 
 // Get the next event.
 func yaml_parser_parse(parser *yaml_parser_t, event *yaml_event_t) bool {
-	// Erase the event object.
-	*event = yaml_event_t{}
+	// [fastyaml] go-yaml erases the event object here; its only callers (the node builder's
+	// peek and expect) hand it an event yaml_event_delete has already erased.
 
 	// No events after the end of the stream or error.
 	if parser.stream_end_produced || parser.error != yaml_NO_ERROR || parser.state == yaml_PARSE_END_STATE {
