@@ -463,7 +463,8 @@ func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 		return false
 	}
 	n := len(input) - skip
-	buffer := make([]byte, n+1, n+1+input_buffer_size)
+	// Room for the few NULs yaml_parser_update_buffer adds at the end; past that it reallocates.
+	buffer := make([]byte, n+1, n+1+whole_input_slack)
 	copy(buffer, input[skip:])
 	stacks := yaml_stacks_pool.Get().(*yaml_stacks)
 	*parser = yaml_parser_t{
@@ -487,6 +488,9 @@ func yaml_parser_whole_input(parser *yaml_parser_t, input []byte) bool {
 	}
 	return true
 }
+
+// whole_input_slack is the room after a whole input's final NUL. [fastyaml]
+const whole_input_slack = 8
 
 // yaml_stacks are the working stacks of a parser of a whole input, handed on from one parse
 // to the next: go-yaml grows each from nothing for every text. [fastyaml]
