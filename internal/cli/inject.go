@@ -164,16 +164,17 @@ func runInject(args []string, env Env) int {
 	return ExitOK
 }
 
+// pipeHeadroom is the memory limit over 4x the input in pipe mode. It was 64 MiB until the
+// parser's scalars came to share their document's text, which left the same CPU at 56 MiB and
+// peak RSS on the 10k stream 145 -> 137 MB.
+const pipeHeadroom = 56 << 20
+
 // pipeMemory sets the collector for pipe mode and the KRM byte path, whose live heap is little
 // more than the input and its output: the limit has pipeHeadroom over 4x the input, and the
 // collector runs when the heap has grown 5x (GOGC=400) instead of 2x, so it starts late and then
 // works as the limit nears. Against GOGC=100 and 48 MiB over: on the 12.7 MB benchmark stream
 // about 15 % less CPU, peak RSS 124 -> 137 MB; on its 15.5 MB ResourceList about 6 % less CPU,
 // 136 -> 155 MB. GOGC and GOMEMLIMIT, when set, win.
-// pipeHeadroom was 64 MiB until the parser's scalars came to share their document's text, which
-// left the same CPU at 56 MiB and peak RSS on the 10k stream 145 -> 137 MB.
-const pipeHeadroom = 56 << 20
-
 func pipeMemory(inputs []*input) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
