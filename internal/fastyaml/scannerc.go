@@ -2450,10 +2450,7 @@ func yaml_parser_scan_flow_scalar(parser *yaml_parser_t, token *yaml_token_t, si
 	if parser.whole {
 		if n := yaml_parser_quoted_run(parser, single); n >= 0 {
 			s := parser.buffer[parser.buffer_pos : parser.buffer_pos+n : parser.buffer_pos+n]
-			parser.buffer_pos += n
-			parser.mark.index += n
-			parser.mark.column += n
-			parser.unread -= n
+			yaml_parser_skip_ascii(parser, n)
 			return yaml_parser_end_quoted_scalar(parser, token, start_mark, s, single)
 		}
 	}
@@ -3138,11 +3135,7 @@ func yaml_parser_skip_plain_run(parser *yaml_parser_t) {
 		}
 		pos++
 	}
-	n := pos - start
-	parser.buffer_pos = pos
-	parser.mark.index += n
-	parser.mark.column += n
-	parser.unread -= n
+	yaml_parser_skip_ascii(parser, pos-start)
 }
 
 // yaml_parser_skip_spaces skips at once the run of spaces the loop after it would skip one by
@@ -3152,6 +3145,14 @@ func yaml_parser_skip_spaces(parser *yaml_parser_t) {
 	for parser.buffer[parser.buffer_pos+n] == ' ' {
 		n++
 	}
+	yaml_parser_skip_ascii(parser, n)
+}
+
+// yaml_parser_skip_ascii passes over n characters of one byte each on one line, none of them a
+// line break: what n calls of skip would do, less the reset of parser.newlines, which each fast
+// path that calls it gets from a skip of its own (before a run, or of the right quote) or does
+// not need (spaces). [fastyaml]
+func yaml_parser_skip_ascii(parser *yaml_parser_t, n int) {
 	parser.buffer_pos += n
 	parser.mark.index += n
 	parser.mark.column += n
