@@ -40,9 +40,12 @@ func main() {
 	wrap := flag.String("resource-list", "", "internal: write the stream FILE to stdout as a ResourceList, then exit")
 	before := flag.String("before", "", "another argo-metrics-gen binary (the code before a change) measured in the same run")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a run after this long")
+	timeExec := flag.String("time-exec", "", "internal: run the command in the remaining arguments on this process's stdin and stdout, then append its wall and CPU seconds to FILE")
 	flag.Parse()
 	var err error
 	switch {
+	case *timeExec != "":
+		err = timeCommand(*timeExec, flag.Args())
 	case *floor != "":
 		err = parseFloor(*floor)
 	case *wrap != "":
@@ -54,6 +57,51 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// timeCommand runs a function inside a Kustomize build and records what that function alone
+// costs there: a build's wall time varies by more than the function takes, so its share is
+// measured, not inferred from the difference of two builds.
+func timeCommand(record string, command []string) error {
+	if len(command) == 0 {
+		return errors.New("-time-exec: no command")
+	}
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	f, err := os.OpenFile(record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%d %d\n", wall.Nanoseconds(), ru.Utime.Nano()+ru.Stime.Nano()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// timedMedians reads what timeCommand recorded: the median wall and CPU time of the runs.
+func timedMedians(record string) (wall, cpu time.Duration, runs int, err error) {
+	b, err := os.ReadFile(record)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	var walls, cpus []time.Duration
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var w, c int64
+		if _, err := fmt.Sscan(line, &w, &c); err != nil {
+			return 0, 0, 0, fmt.Errorf("%s: %q: %w", record, line, err)
+		}
+		walls, cpus = append(walls, time.Duration(w)), append(cpus, time.Duration(c))
+	}
+	slices.Sort(walls)
+	slices.Sort(cpus)
+	return walls[len(walls)/2], cpus[len(cpus)/2], len(walls), nil
 }
 
 // parseFloor is the least any YAML-reading tool pays: one yaml.v3 parse of each document,
@@ -159,6 +207,7 @@ func run(binary, before, kustomize string, runs, kRuns int, timeout time.Duratio
 		modes = append(modes, old...)
 	}
 	var plain, echo, echoOut, replayed, ours, prev, patch *mode
+	var oursTimes, replayTimes string
 	if kustomize != "" {
 		// The fair floor for ours: echo of an input already the size of our output (the stream
 		// after injection), since Kustomize parses what a function returns.
@@ -179,9 +228,20 @@ func run(binary, before, kustomize string, runs, kRuns int, timeout time.Duratio
 		// input and writes our function's output, recorded inside the same build beforehand.
 		recorded := filepath.Join(dir, "recorded.yaml")
 		record, replay := filepath.Join(dir, "record.sh"), filepath.Join(dir, "replay.sh")
+		// Ours and the replay run under this program's -time-exec inside their builds, so the
+		// share of each build that is the function itself is measured (a Go start, ~5 ms, added
+		// to both).
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		timedOurs, timedReplay := filepath.Join(dir, "timed-ours.sh"), filepath.Join(dir, "timed-replay.sh")
+		oursTimes, replayTimes = filepath.Join(dir, "ours.times"), filepath.Join(dir, "replay.times")
 		for _, f := range []struct{ path, script string }{
 			{record, fmt.Sprintf("#!/bin/sh\nset -e\n'%s' | tee '%s'\n", abs, recorded)},
 			{replay, fmt.Sprintf("#!/bin/sh\ncat >/dev/null\nexec cat '%s'\n", recorded)},
+			{timedOurs, fmt.Sprintf("#!/bin/sh\nexec '%s' -time-exec '%s' '%s'\n", self, oursTimes, abs)},
+			{timedReplay, fmt.Sprintf("#!/bin/sh\nexec '%s' -time-exec '%s' '%s'\n", self, replayTimes, replay)},
 		} {
 			if err := os.WriteFile(f.path, []byte(f.script), 0o755); err != nil {
 				return err
@@ -204,8 +264,8 @@ func run(binary, before, kustomize string, runs, kRuns int, timeout time.Duratio
 			}
 			fn := "apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: metrics\n" +
 				"  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: %s\nspec: {}\n"
-			for _, f := range []struct{ name, path string }{{"echo.yaml", "/bin/cat"}, {"ours.yaml", abs}, {"before.yaml", before},
-				{"record.yaml", record}, {"replay.yaml", replay}} {
+			for _, f := range []struct{ name, path string }{{"echo.yaml", "/bin/cat"}, {"ours.yaml", timedOurs}, {"before.yaml", before},
+				{"record.yaml", record}, {"replay.yaml", timedReplay}} {
 				if err := os.WriteFile(filepath.Join(d, f.name), fmt.Appendf(nil, fn, f.path), 0o644); err != nil {
 					return nil, err
 				}
@@ -302,6 +362,21 @@ func run(binary, before, kustomize string, runs, kRuns int, timeout time.Duratio
 		row(old[0], in1, floor1)
 		row(old[1], in10, floor10)
 		row(old[2], "ResourceList of the 10k stream", old[1])
+	}
+	if kustomize != "" {
+		fmt.Println()
+		for _, f := range []struct {
+			name, record string
+			build        *mode
+		}{{"argo-metrics-gen", oursTimes, ours}, {"the replay", replayTimes, replayed}} {
+			wall, cpu, n, err := timedMedians(f.record)
+			if err != nil {
+				return err
+			}
+			b := f.build.median()
+			fmt.Printf("Inside its kustomize build, %s as a process of its own (median of %d): %.3f s wall, %.3f s CPU: %.1f %% of the build's wall, %.1f %% of its CPU.\n",
+				f.name, n, wall.Seconds(), cpu.Seconds(), 100*wall.Seconds()/b.wall.Seconds(), 100*cpu.Seconds()/b.cpu.Seconds())
+		}
 	}
 	fmt.Println()
 	fmt.Printf("Pipe mode, 10x the input: %.1fx the wall time (linear is 10x).\n", pipe10.median().wall.Seconds()/pipe1.median().wall.Seconds())
