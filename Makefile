@@ -57,7 +57,7 @@ vet:
 
 ## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
 FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
-	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar ./internal/fastyaml:FuzzSameAsGoYAML
+	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
@@ -140,12 +140,12 @@ mutation-chart: promtool
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
 
-## bench: Go benchmarks (fastyaml against go-yaml, the stream, the KRM function), then every mode against its floor measured in the same run (parse floor,
+## bench: Go benchmarks (the stream, the KRM function), then every mode against its floor measured in the same run (parse floor,
 ##        pipe 1k/10k, the KRM function on 10k items, kustomize build at 1k: plain, echo, echo of
 ##        the injected stream, ours). BENCH_BEFORE=BINARY adds an older binary's rows, same run.
 .PHONY: bench
 bench: build $(KUSTOMIZE_BIN)
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/fastyaml/ ./internal/inject/ ./internal/krm/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/ ./internal/krm/
 	$(GO) run ./internal/bench -binary $(BIN) -kustomize $(KUSTOMIZE_BIN) $(if $(BENCH_BEFORE),-before $(BENCH_BEFORE))
 
 routes: routes-tools

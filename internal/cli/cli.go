@@ -49,8 +49,21 @@ no PATH reads stdin.
 Exit codes: 0 success, 1 --check found files that would change, 2 error (nothing written).
 `
 
-// Run executes the command line args (without the program name) and returns the exit code.
-func Run(args []string, env Env) int {
+// Run executes the command line args (without the program name) and returns the exit code. A
+// panic (a bug of ours) is an error like any other: exit 2, reported, nothing written (inject and
+// the KRM function write only when they have finished). Panics in injection are caught per document
+// already and name the file, line and resource; this is the net under everything else.
+func Run(args []string, env Env) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(env.Stderr, "argo-metrics-gen: internal error: %v; nothing written, please report this input\n", p)
+			code = ExitError
+		}
+	}()
+	return run(args, env)
+}
+
+func run(args []string, env Env) int {
 	if len(args) == 0 {
 		return runDefault(env)
 	}

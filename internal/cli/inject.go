@@ -5,9 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
-	"os"
-	"runtime/debug"
 
 	"github.com/spf13/pflag"
 
@@ -55,7 +52,6 @@ func runInject(args []string, env Env) int {
 		}
 	}
 	injector := &inject.Injector{Config: cfg}
-	pipeMemory(inputs)
 
 	// Everything is computed before anything is written: an error in any file leaves every
 	// file, and stdout, untouched. Every file is tried, so one run reports every problem.
@@ -91,14 +87,11 @@ func runInject(args []string, env Env) int {
 	}
 	if f.verbose {
 		// After every file succeeded: nothing is reported as done that is not then written.
-		fallbacks := 0
 		for i, r := range results {
 			for _, rep := range r.Reports {
 				fmt.Fprintf(env.Stderr, "%s:%d: %s: %s%s\n", inputs[i].name, rep.Line, rep.Resource(), verb(rep.Action, f.check), reason(rep))
 			}
-			fallbacks += r.Fallbacks
 		}
-		fmt.Fprintf(env.Stderr, "argo-metrics-gen: %d file(s), %d document(s) re-encoded (fallback), the rest spliced\n", len(inputs), fallbacks)
 	}
 
 	switch {
@@ -134,63 +127,52 @@ func runInject(args []string, env Env) int {
 		if len(errs) > 0 {
 			return reportFailures(env, errs, "; nothing written")
 		}
-		for _, w := range writes {
-			if err := writeAtomic(w.target, results[w.i].Bytes(), inputs[w.i].mode); err != nil {
+		outs := make([][]byte, len(writes))
+		for k, w := range writes {
+			outs[k] = results[w.i].Bytes()
+			if err := inject.CheckStream(outs[k], inputs[w.i].data); err != nil {
+				errs = append(errs, withFile(err, inputs[w.i].name))
+			}
+		}
+		if len(errs) > 0 {
+			return reportFailures(env, errs, "; nothing written")
+		}
+		for k, w := range writes {
+			if err := writeAtomic(w.target, outs[k], inputs[w.i].mode); err != nil {
 				return fail(env, err)
 			}
 		}
 		return ExitOK
 	}
-	out := bufio.NewWriterSize(env.Stdout, 1<<16)
-	endsInNewline := true
+	var out, in bytes.Buffer
 	for i, r := range results {
 		if i > 0 && len(r.Pieces) > 0 {
-			if !endsInNewline {
-				out.WriteString("\n")
+			sep := ""
+			if !endsInBreak(out.Bytes()) {
+				sep = "\n"
 			}
 			if !bytes.HasPrefix(r.Pieces[0], []byte("---")) {
-				out.WriteString("---\n") // keep documents of consecutive files apart
+				sep += "---\n" // keep documents of consecutive files apart
 			}
+			out.WriteString(sep)
+			in.WriteString(sep)
 		}
-		r.WriteTo(out)
-		if n := len(r.Pieces); n > 0 && len(r.Pieces[n-1]) > 0 {
-			last := r.Pieces[n-1]
-			endsInNewline = last[len(last)-1] == '\n'
-		}
+		r.WriteTo(&out)
+		in.Write(inputs[i].data)
 	}
-	if err := out.Flush(); err != nil {
+	if err := inject.CheckStream(out.Bytes(), in.Bytes()); err != nil {
+		return fail(env, err)
+	}
+	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
 		return fail(env, err)
 	}
 	return ExitOK
 }
 
-// pipeHeadroom is the memory limit over 4x the input in pipe mode. It was 64 MiB until the
-// parser's scalars came to share their document's text, which left the same CPU at 56 MiB and
-// peak RSS on the 10k stream 145 -> 137 MB.
-const pipeHeadroom = 56 << 20
-
-// pipeMemory sets the collector for pipe mode and the KRM byte path, whose live heap is little
-// more than the input and its output: the limit has pipeHeadroom over 4x the input, and the
-// collector runs when the heap has grown 5x (GOGC=400) instead of 2x, so it starts late and then
-// works as the limit nears. Against GOGC=100 and 48 MiB over: on the 12.7 MB benchmark stream
-// about 15 % less CPU, peak RSS 124 -> 137 MB; on its 15.5 MB ResourceList about 6 % less CPU,
-// 136 -> 155 MB. GOGC and GOMEMLIMIT, when set, win.
-func pipeMemory(inputs []*input) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetMemoryLimit(pipeHeadroom + 4*inputSize(inputs))
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-}
-
-func inputSize(inputs []*input) int64 {
-	var n int64
-	for _, in := range inputs {
-		n += int64(len(in.data))
-	}
-	return n
+// endsInBreak reports whether text is empty or ends with a line break.
+func endsInBreak(text []byte) bool {
+	return len(text) == 0 || text[len(text)-1] == '\n' || text[len(text)-1] == '\r' ||
+		bytes.HasSuffix(text, []byte("\u0085")) || bytes.HasSuffix(text, []byte("\u2028")) || bytes.HasSuffix(text, []byte("\u2029"))
 }
 
 // verb is an action as -v reports it: what --check would do is not done.
@@ -225,7 +207,6 @@ func runDefault(env Env) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("reading stdin: %w", err))
 	}
-	pipeMemory([]*input{{data: data}})
 	if pieces, ok := krm.Bytes(data); ok {
 		out := bufio.NewWriterSize(env.Stdout, 1<<16) // one write per piece would be one per item
 		for _, p := range pieces {
@@ -237,12 +218,6 @@ func runDefault(env Env) int {
 		return ExitOK
 	}
 	if root, offset := resourceList(data); root != nil {
-		if os.Getenv("GOMEMLIMIT") == "" {
-			debug.SetMemoryLimit(math.MaxInt64) // kyaml's framework holds every item as an RNode
-			if os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(100) // and would hold 5x its live heap under pipe mode's pace
-			}
-		}
 		return runFunction(data, root, offset, env)
 	}
 	return runInject(nil, Env{Stdin: bytes.NewReader(data), Stdout: env.Stdout, Stderr: env.Stderr})

@@ -12,72 +12,65 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	sigyaml "sigs.k8s.io/yaml"
 
-	"github.com/argo-metrics-gen/argo-metrics-gen/internal/fastyaml"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/yamlerr"
 )
 
 // Document injects into one YAML document given as bytes. It returns src itself when nothing
 // changes, so untouched documents stay byte-identical. Error lines are relative to src.
 func (in *Injector) Document(src []byte) ([]byte, []Report, error) {
-	out, reports, _, err := in.document(src, nil)
-	return out, reports, err
+	return in.DocumentInspect(src, nil)
 }
 
 // DocumentInspect is Document that first hands the parsed root, unchanged, to inspect (KRM mode
 // reads each item's identity and file annotations there instead of parsing it again).
-func (in *Injector) DocumentInspect(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, error) {
-	out, reports, _, err := in.document(src, inspect)
-	return out, reports, err
-}
-
-// document is DocumentInspect, also saying whether the output is a re-encoding (the fallback,
-// which may restyle lines that are not ours) rather than splices of the original text.
-func (in *Injector) document(src []byte, inspect func(root *yaml.Node)) ([]byte, []Report, bool, error) {
+//
+// The changed text is splices of src: our lines and entries added, a null we replace and our
+// own earlier metrics removed, nothing else. It is parsed again and must read as the edited
+// tree, or nothing is returned but an error. A panic (a bug of ours) is an error too, naming
+// the document's resource.
+func (in *Injector) DocumentInspect(src []byte, inspect func(root *yaml.Node)) (out []byte, reports []Report, err error) {
+	var root *yaml.Node
+	defer func() {
+		if p := recover(); p != nil {
+			e := &Error{Line: 1, Msg: fmt.Sprintf("internal error: %v; nothing written, please report this input", p)}
+			if root != nil {
+				e.Line, e.Resource = root.Line, resourceOf(root)
+			}
+			out, reports, err = nil, nil, e
+		}
+	}()
 	doc, err := ParseDocument(src)
 	if err != nil || doc == nil {
-		return src, nil, false, err
+		return src, nil, err
 	}
-	if inspect != nil && len(doc.Content) > 0 {
-		inspect(doc.Content[0])
+	root = doc.Content[0]
+	if inspect != nil {
+		inspect(root)
 	}
 	edits, reports, err := in.plan(doc)
 	if err != nil || len(edits) == 0 {
-		return src, reports, false, err
+		return src, reports, err
 	}
-	root := doc.Content[0]
-	s := newSource(src, root)
-	last := lastDescendant(root)
-	r, ok := s.applyText(edits)
-	applyTree(edits)
-	if ok && in.verify(r, doc) {
-		return r.out, reports, false, nil
-	}
-	if ok && endsInBlockScalar(src, last) {
-		// Lines added after a block scalar that ended the text without a line break give it
-		// that final break (the one difference a first injection may make): say so, verify again.
-		last.Value += "\n"
-		if in.verify(r, doc) {
-			return r.out, reports, false, nil
-		}
-		last.Value = strings.TrimSuffix(last.Value, "\n")
-	}
-	// The splicer met a layout it does not handle: re-encode the document, keeping comments
-	// and key order, rather than write something that does not read back as intended.
-	out, err := s.encode(doc)
+	bad := func(msg string) error { return &Error{Line: root.Line, Resource: resourceOf(root), Msg: msg} }
+	out, err = newSource(src, root).apply(edits)
 	if err != nil {
-		return nil, nil, false, &Error{Line: root.Line, Msg: fmt.Sprintf("cannot write the changed document: %v", err)}
+		return nil, nil, bad(fmt.Sprintf("cannot place the metrics in this layout (%v); nothing written, please report this input", err))
 	}
+	applyTree(edits)
 	if !sameAs(out, doc) {
-		return nil, nil, false, &Error{Line: root.Line, Msg: "internal error: the changed document does not read back as intended; please report this input"}
+		return nil, nil, bad("internal error: the changed document does not read back as the input plus the metrics; nothing written, please report this input")
 	}
-	return out, reports, true, nil
+	return out, reports, nil
 }
 
-// endsInBlockScalar reports whether src ends, without a final line break, in the block scalar
-// last, whose value then has no final break either.
-func endsInBlockScalar(src []byte, last *yaml.Node) bool {
-	return len(src) > 0 && src[len(src)-1] != '\n' && last.Kind == yaml.ScalarNode &&
-		last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && !strings.HasSuffix(last.Value, "\n")
+// resourceOf names the resource at root for messages ("" when it has no kind).
+func resourceOf(root *yaml.Node) string {
+	kind := scalarValue(root, "kind")
+	if kind == "" {
+		return ""
+	}
+	md := lookup(root, "metadata")
+	return ResourceName(kind, scalarValue(md, "namespace"), scalarValue(md, "name"))
 }
 
 // Plan is the pending change of one parsed document (KRM mode, where kyaml writes the output).
@@ -105,70 +98,74 @@ func (p *Plan) Apply() { applyTree(p.edits) }
 // ParseDocument parses exactly one document (nil for a comment-only one) and checks what the
 // YAML parser lets through but Kubernetes refuses. Error lines are relative to src.
 func ParseDocument(src []byte) (*yaml.Node, error) {
-	// fastyaml is go-yaml's parser, faster; the splices are still verified with go-yaml itself.
-	// A text it takes whole has no NUL byte and is UTF-8: only others need the checks.
-	p := fastyaml.NewParser(src)
-	if !p.Whole() {
-		if err := notText(src); err != nil {
-			return nil, err
-		}
+	if err := notText(src); err != nil {
+		return nil, err
 	}
-	return parsed(p, src)
-}
-
-// notText reports a NUL byte or invalid UTF-8, which make src no YAML text at all.
-func notText(src []byte) error {
-	if i := bytes.IndexByte(src, 0); i >= 0 {
-		return &Error{Line: lineOfByte(src, i), Msg: "NUL byte in input: not a YAML text"}
-	}
-	if !utf8.Valid(src) {
-		off := 0
-		for off < len(src) {
-			r, size := utf8.DecodeRune(src[off:])
-			if r == utf8.RuneError && size <= 1 {
-				break
-			}
-			off += size
-		}
-		return &Error{Line: lineOfByte(src, off), Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): YAML must be UTF-8 text", src[off])}
-	}
-	return nil
-}
-
-// parsed reads the one document of src from p, and checks it.
-func parsed(p *fastyaml.Parser, src []byte) (*yaml.Node, error) {
-	doc, err := p.Next()
-	if err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
 		return nil, yamlError(err, src)
 	}
-	if extra, err := p.Next(); !errors.Is(err, io.EOF) {
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
 			return nil, yamlError(err, src)
 		}
 		return nil, &Error{Line: extra.Line, Msg: "unexpected second document; separate documents with ---"}
 	}
-	if err := checkDocument(doc); err != nil {
+	if err := checkDocument(&doc); err != nil {
 		if e, ok := err.(*Error); ok && len(doc.Content) > 0 {
-			root := doc.Content[0]
-			if kind := scalarValue(root, "kind"); kind != "" {
-				md := lookup(root, "metadata")
-				e.Resource = ResourceName(kind, scalarValue(md, "namespace"), scalarValue(md, "name"))
-			}
+			e.Resource = resourceOf(doc.Content[0])
 		}
 		return nil, err
 	}
-	return doc, nil
+	return &doc, nil
+}
+
+// notText reports what makes src no YAML text, at its line: a NUL byte, then invalid UTF-8, then
+// a character YAML does not allow raw (C0 controls other than tab and line breaks, DEL, C1
+// controls other than NEL, U+FFFE, U+FFFF), which go-yaml refuses without saying where.
+func notText(src []byte) error {
+	nul, invalid, control := -1, -1, -1
+	var bad rune
+	for off := 0; off < len(src); {
+		c := src[off]
+		if c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' || c == '\r' {
+			off++
+			continue
+		}
+		r, size := utf8.DecodeRune(src[off:])
+		switch {
+		case c == 0:
+			nul = off
+		case r == utf8.RuneError && size <= 1:
+			if invalid < 0 {
+				invalid = off
+			}
+		case control < 0 && (r < 0x20 || r >= 0x7f && r <= 0x9f && r != 0x85 || r == 0xfffe || r == 0xffff):
+			control, bad = off, r
+		}
+		if nul >= 0 {
+			return &Error{Line: lineOfOffset(src, nul), Msg: "NUL byte in input: not a YAML text"}
+		}
+		off += size
+	}
+	if invalid >= 0 {
+		return &Error{Line: lineOfOffset(src, invalid), Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): YAML must be UTF-8 text", src[invalid])}
+	}
+	if control >= 0 {
+		return &Error{Line: lineOfOffset(src, control), Msg: fmt.Sprintf("control character U+%04X is not allowed in YAML; write it escaped in a double-quoted string", bad)}
+	}
+	return nil
 }
 
 func yamlError(err error, src []byte) error {
 	line, msg := yamlerr.Locate(err, src)
 	return &Error{Line: line, Msg: "invalid YAML: " + msg}
 }
-
-func lineOfByte(src []byte, off int) int { return bytes.Count(src[:off], []byte("\n")) + 1 }
 
 // checkDocument refuses duplicate mapping keys, which YAML parsers disagree on and the
 // Kubernetes API refuses.
@@ -274,43 +271,4 @@ func sameAs(text []byte, want *yaml.Node) bool {
 		return false
 	}
 	return equalNodes(&got, want)
-}
-
-// encode re-encodes a whole document in its own style: JSON stays JSON, YAML keeps comments,
-// key order, indentation step and sequence style. Leading "---" and directives are kept.
-func (s *source) encode(doc *yaml.Node) ([]byte, error) {
-	var head []byte
-	for l := 1; l <= s.lines(); l++ {
-		line := s.line(l)
-		if bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("%")) {
-			head = s.src[:s.lineEnd(l)]
-			continue
-		}
-		if !isBlank(line) && !isComment(line) {
-			break
-		}
-	}
-	root := doc.Content[0]
-	if root.Style&yaml.FlowStyle != 0 && len(head) == 0 {
-		if text, ok := s.genericJSON(root, true, 0, 2); ok {
-			return []byte(text + s.eol), nil
-		}
-	}
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(s.unit)
-	if s.seqIndent == 0 {
-		enc.CompactSeqIndent()
-	}
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	out := b.Bytes()
-	if s.eol == "\r\n" {
-		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
-	}
-	return append(append([]byte(nil), head...), out...), nil
 }

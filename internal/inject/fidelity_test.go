@@ -45,10 +45,11 @@ func TestKindlessArgoObjectWarns(t *testing.T) {
 	}
 }
 
-// TestNoFallback: on the examples and Argo's own example corpus every changed document is
-// spliced, never re-encoded: the re-encode fallback may restyle lines that are not ours. The
-// count is what -v prints. (TestGolden asserts the path of each golden case.)
-func TestNoFallback(t *testing.T) {
+// TestCorporaSplice: on the examples and Argo's own example corpus no document fails for a
+// reason of ours (a layout the splicer cannot place the metrics in, or a changed document that
+// does not read back): valid input never fails; refusals of bad input are the golden and hostile
+// suites' business.
+func TestCorporaSplice(t *testing.T) {
 	examples, err := argocorpus.Examples()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func TestNoFallback(t *testing.T) {
 		if len(files) < 10 {
 			t.Fatalf("%s: only %d files", name, len(files))
 		}
-		changed, fallbacks := 0, 0
+		changed := 0
 		for _, f := range files {
 			data, err := os.ReadFile(f)
 			if err != nil {
@@ -82,16 +83,15 @@ func TestNoFallback(t *testing.T) {
 			}
 			res, err := in.Stream(data)
 			if err != nil {
-				continue // refusals are the golden and hostile suites' business
+				if strings.Contains(err.Error(), "internal error") || strings.Contains(err.Error(), "cannot place") {
+					t.Errorf("%s: %v", f, err)
+				}
+				continue
 			}
 			if res.Changed {
 				changed++
 			}
-			if res.Fallbacks > 0 {
-				fallbacks += res.Fallbacks
-				t.Errorf("%s: %d document(s) re-encoded", f, res.Fallbacks)
-			}
 		}
-		t.Logf("%s: %d files, %d changed, %d re-encoded", name, len(files), changed, fallbacks)
+		t.Logf("%s: %d files, %d changed", name, len(files), changed)
 	}
 }

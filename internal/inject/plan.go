@@ -7,7 +7,6 @@ package inject
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -16,11 +15,10 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/recipe"
 )
 
-// Injector plans metric injection for one configuration. It is safe for concurrent use.
+// Injector plans metric injection for one configuration. It holds no state of its own, so it is
+// safe for concurrent use.
 type Injector struct {
 	Config *config.Config
-	mu     sync.RWMutex
-	shapes map[string]bool // generated block shapes already proven to parse as intended (verify.go)
 }
 
 // Action says what happened to one resource.
@@ -101,7 +99,8 @@ type edit struct {
 	key    string
 	value  *yaml.Node
 	remove []int
-	at     int
+	at     int // opSpliceSeq: where items go; opAddKey: where the entry goes when placed
+	placed bool
 	items  []*yaml.Node
 }
 
@@ -161,7 +160,7 @@ func kindless(root *yaml.Node) []Report {
 			continue
 		}
 		md := lookup(o, "metadata")
-		out = append(out, Report{Kind: "(no kind)", Namespace: strings.Clone(scalarValue(md, "namespace")), Name: strings.Clone(scalarValue(md, "name")), Line: o.Line,
+		out = append(out, Report{Kind: "(no kind)", Namespace: scalarValue(md, "namespace"), Name: scalarValue(md, "name"), Line: o.Line,
 			Action: Skipped, Warn: true, Reason: "an Argo object without kind: it is not read as one and gets no metrics; add kind: CronWorkflow (or its kind)"})
 	}
 	return out
@@ -227,9 +226,7 @@ func (in *Injector) findResources(path []*yaml.Node, out *[]*resource, depth int
 }
 
 func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
-	// A report outlives the document; its strings may share the document's text (ParseDocument's
-	// parser does that), so it gets copies of its own.
-	rep := Report{Kind: strings.Clone(r.kind), Namespace: strings.Clone(r.ns), Name: strings.Clone(r.name), Line: r.line}
+	rep := Report{Kind: r.kind, Namespace: r.ns, Name: r.name, Line: r.line}
 	id := rep.Resource()
 	bad := func(node *yaml.Node, format string, args ...any) error {
 		return &Error{Line: node.Line, Resource: id, Msg: fmt.Sprintf(format, args...)}

@@ -2,9 +2,8 @@ package inject
 
 import (
 	"bytes"
+	"fmt"
 	"io"
-	"runtime"
-	"sync"
 )
 
 // Chunk is one document of a stream as it appears in the text: its separator line, comments
@@ -17,40 +16,37 @@ type Chunk struct {
 var bom = []byte("\xef\xbb\xbf")
 
 // Split cuts a YAML stream into documents at "---" and after "..." markers, which YAML forbids
-// inside content at column 0, so no document is ever cut in two. Concatenating the chunks gives
-// back the input exactly.
+// inside content at column 0, so no document is ever cut in two. Lines end where go-yaml's do
+// (lines.go). Concatenating the chunks gives back the input exactly.
 func Split(data []byte) []Chunk {
 	var chunks []Chunk
 	start, startLine, line := 0, 1, 1
 	preamble := true // only blank, comment and directive lines since start: "---" opens this document
-	for off := 0; off < len(data); {
-		end := bytes.IndexByte(data[off:], '\n')
-		next := len(data)
-		if end >= 0 {
-			next = off + end + 1
-		}
-		text := data[off:next]
+	directive := false
+	for off := 0; off < len(data); line++ {
+		end, next := lineAt(data, off)
+		text := data[off:end]
 		if off == 0 {
 			text = bytes.TrimPrefix(text, bom)
 		}
 		switch {
-		case isMarker(text, "---") && off > start && !(preamble && directives(data[start:off])):
+		case isMarker(text, "---") && off > start && !(preamble && directive):
 			chunks = append(chunks, Chunk{data[start:off], startLine})
 			start, startLine = off, line
-			preamble = false
+			preamble, directive = false, false
 		case isMarker(text, "---"):
-			preamble = false
+			preamble, directive = false, false
 		case isMarker(text, "..."):
 			chunks = append(chunks, Chunk{data[start:next], startLine})
 			start, startLine = next, line+1
-			preamble = true
+			preamble, directive = true, false
 		default:
-			if t := bytes.TrimSpace(text); len(t) > 0 && t[0] != '#' && t[0] != '%' {
-				preamble = false
+			if t := bytes.TrimLeft(text, " \t"); len(t) > 0 && t[0] != '#' {
+				directive = directive || preamble && text[0] == '%'
+				preamble = preamble && text[0] == '%'
 			}
 		}
 		off = next
-		line++
 	}
 	if start < len(data) || len(chunks) == 0 {
 		chunks = append(chunks, Chunk{data[start:], startLine})
@@ -58,34 +54,19 @@ func Split(data []byte) []Chunk {
 	return chunks
 }
 
-// directives reports whether text holds a "%YAML" or "%TAG" directive, which belongs to the
-// document the next "---" opens.
-func directives(text []byte) bool {
-	for _, line := range bytes.Split(text, []byte("\n")) {
-		if bytes.HasPrefix(line, []byte("%")) {
-			return true
-		}
-	}
-	return false
-}
-
-// isMarker reports whether a line is a document marker: the marker followed by white space,
-// a comment, content or the end of the line.
+// isMarker reports whether a line (without its break) is a document marker: the marker
+// followed by white space, a comment, content or the end of the line.
 func isMarker(line []byte, marker string) bool {
-	if !bytes.HasPrefix(line, []byte(marker)) {
-		return false
-	}
-	rest := line[len(marker):]
-	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
+	rest, ok := bytes.CutPrefix(line, []byte(marker))
+	return ok && (len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t')
 }
 
 // StreamResult is the outcome of injecting into a whole stream. The output is kept as one
 // piece per document, most of them slices of the input, so a large stream is never copied.
 type StreamResult struct {
-	Pieces    [][]byte
-	Reports   []Report
-	Changed   bool
-	Fallbacks int // documents re-encoded because the splicer could not place the edit
+	Pieces  [][]byte
+	Reports []Report
+	Changed bool
 }
 
 // WriteTo writes the output stream.
@@ -108,66 +89,93 @@ func (r *StreamResult) Bytes() []byte {
 	return b.Bytes()
 }
 
-// Stream injects into every document of a stream. Documents are processed in parallel and
-// written in order; only the ones that change are re-parsed. Errors carry stream line numbers
-// (the caller adds the file name). Nothing is returned on error, so nothing partial is written.
+// Stream injects into every document of a stream, one after the other; only the ones that
+// change are re-parsed. Errors carry stream line numbers (the caller adds the file name).
+// Nothing is returned on error, so nothing partial is written.
 func (in *Injector) Stream(data []byte) (*StreamResult, error) {
 	chunks := Split(data)
-	type result struct {
-		out      []byte
-		reports  []Report
-		fallback bool
-		err      error
-	}
-	results := make([]result, len(chunks))
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(chunks) {
-		workers = len(chunks)
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				c := chunks[i]
-				text := c.Text
-				if c.Line == 1 {
-					text = bytes.TrimPrefix(text, bom)
-				}
-				out, reps, fallback, err := in.document(text, nil)
-				if c.Line == 1 && len(text) != len(c.Text) && err == nil {
-					out = append(append([]byte(nil), bom...), out...)
-				}
-				results[i] = result{out, reps, fallback, err}
-			}
-		}()
-	}
-	for i := range chunks {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-
-	res := &StreamResult{Pieces: make([][]byte, 0, len(results))}
-	for i, r := range results {
-		if r.err != nil {
-			return nil, shiftError(r.err, chunks[i].Line-1)
+	res := &StreamResult{Pieces: make([][]byte, 0, len(chunks))}
+	for _, c := range chunks {
+		text := c.Text
+		if c.Line == 1 {
+			text = bytes.TrimPrefix(text, bom)
 		}
-		for _, rep := range r.reports {
-			rep.Line += chunks[i].Line - 1
+		out, reports, err := in.Document(text)
+		if err != nil {
+			return nil, shiftError(err, c.Line-1)
+		}
+		if len(text) != len(c.Text) {
+			out = append(append([]byte(nil), bom...), out...)
+		}
+		for _, rep := range reports {
+			rep.Line += c.Line - 1
 			res.Reports = append(res.Reports, rep)
 		}
-		if !bytes.Equal(r.out, chunks[i].Text) {
-			res.Changed = true
-		}
-		if r.fallback {
-			res.Fallbacks++
-		}
-		res.Pieces = append(res.Pieces, r.out)
+		res.Changed = res.Changed || !bytes.Equal(out, c.Text)
+		res.Pieces = append(res.Pieces, out)
+	}
+	if err := CheckPieces(res.Pieces, len(chunks)); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// CheckPieces is the last check of an output stream before it is written: it must hold the
+// input's number of documents, cut where each piece starts and ends (each piece was parsed and
+// compared with what it must read as, so documents only change if the stream cuts them
+// elsewhere), and no document of the input may have come out empty.
+func CheckPieces(pieces [][]byte, documents int) error {
+	if len(pieces) != documents {
+		return fmt.Errorf("internal error: %d documents in, %d out; nothing written", documents, len(pieces))
+	}
+	var all []byte
+	for _, p := range pieces {
+		all = append(all, p...)
+	}
+	chunks := Split(all)
+	if len(chunks) != len(pieces) {
+		return fmt.Errorf("internal error: the output reads as %d documents, not %d; nothing written", len(chunks), len(pieces))
+	}
+	for i, c := range chunks {
+		if !bytes.Equal(c.Text, pieces[i]) {
+			return &Error{Line: c.Line, Msg: "internal error: the output's documents do not start where they were written; nothing written"}
+		}
+	}
+	return nil
+}
+
+// CheckStream is the last check of an output stream before it is written (to stdout, over a
+// file, as a KRM function's items): it must hold as many documents with content as the input it
+// came from. Each changed document was parsed again and compared with what it must read as
+// (DocumentInspect), each other one is the input's own text; what is left to go wrong is the
+// stream's assembly: a document dropped or cut in two.
+func CheckStream(out, in []byte) error {
+	if got, want := contentDocuments(out), contentDocuments(in); got != want {
+		return fmt.Errorf("internal error: the output holds %d documents, the input %d; nothing written, please report this input", got, want)
+	}
+	return nil
+}
+
+// contentDocuments counts the documents of a stream that have content: a line that is not
+// blank, a comment, a directive or a bare document marker.
+func contentDocuments(data []byte) int {
+	n := 0
+	for _, c := range Split(data) {
+		text := bytes.TrimPrefix(c.Text, bom)
+		for off := 0; off < len(text); {
+			end, next := lineAt(text, off)
+			line := text[off:end]
+			if isMarker(line, "---") || isMarker(line, "...") {
+				line = line[3:]
+			}
+			if t := bytes.TrimLeft(line, " \t"); len(t) > 0 && t[0] != '#' && line[0] != '%' {
+				n++
+				break
+			}
+			off = next
+		}
+	}
+	return n
 }
 
 func shiftError(err error, by int) error {

@@ -2,9 +2,9 @@ package inject
 
 import (
 	"bytes"
+	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -13,62 +13,51 @@ import (
 )
 
 // source is one YAML document's original bytes with a line index. Lines are 1-based as in
-// yaml.Node; columns are 1-based runes.
+// yaml.Node and end where go-yaml's do (lines.go); columns are 1-based runes.
 type source struct {
 	src       []byte
-	lineStart []int
+	starts    []int // offset of each line's first byte
+	ends      []int // offset of each line's break (or the end of the source)
 	eol       string
 	unit      int // indentation step of nested mappings
 	seqIndent int // indentation of a block sequence under its key: 0 (compact) or unit (wide)
-	rendered  rendered
-}
-
-// rendered is the last collection written as a key's value in the block being rendered: a
-// job's metrics share one label list, written once and then copied.
-type rendered struct {
-	value      *yaml.Node
-	col        int
-	start, end int // in the block's buffer
 }
 
 func newSource(src []byte, root *yaml.Node) *source {
-	s := &source{src: src, lineStart: make([]int, 1, bytes.Count(src, []byte("\n"))+1), eol: "\n"}
-	for i := 0; ; {
-		j := bytes.IndexByte(src[i:], '\n')
-		if j < 0 || i+j+1 == len(src) {
+	s := &source{src: src, eol: ""}
+	for off := 0; ; {
+		end, next := lineAt(src, off)
+		s.starts, s.ends = append(s.starts, off), append(s.ends, end)
+		if s.eol == "" && next > end && src[end] != 0xc2 && src[end] != 0xe2 {
+			s.eol = string(src[end:next]) // the document's own line break: LF, CR LF or CR
+		}
+		if next == end {
 			break
 		}
-		i += j + 1
-		s.lineStart = append(s.lineStart, i)
+		off = next
 	}
-	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
-		s.eol = "\r\n"
+	if s.eol == "" {
+		s.eol = "\n"
 	}
 	s.unit, s.seqIndent = s.detectStyle(root)
 	return s
 }
 
-func (s *source) lines() int { return len(s.lineStart) }
+func (s *source) lines() int { return len(s.starts) }
 
 // line returns line l without its line break.
-func (s *source) line(l int) []byte {
-	start := s.lineStart[l-1]
-	end := len(s.src)
-	if l < len(s.lineStart) {
-		end = s.lineStart[l]
-	}
-	b := s.src[start:end]
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	return bytes.TrimSuffix(b, []byte("\r"))
-}
+func (s *source) line(l int) []byte { return s.src[s.starts[l-1]:s.ends[l-1]] }
 
-// lineEnd is the offset just past line l's line break (or the end of the source).
+// lineEnd is the offset just past line l's line break (the end of the source for the last line).
 func (s *source) lineEnd(l int) int {
-	if l < len(s.lineStart) {
-		return s.lineStart[l]
+	if l < len(s.starts) {
+		return s.starts[l]
 	}
 	return len(s.src)
 }
+
+// lineOf returns the line holding offset off.
+func (s *source) lineOf(off int) int { return sort.SearchInts(s.starts, off+1) }
 
 func indentOf(line []byte) int {
 	n := 0
@@ -78,25 +67,32 @@ func indentOf(line []byte) int {
 	return n
 }
 
-func isBlank(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 }
+func isBlank(line []byte) bool { return len(bytes.Trim(line, " \t")) == 0 }
 
 func isComment(line []byte) bool {
 	t := bytes.TrimLeft(line, " \t")
 	return len(t) > 0 && t[0] == '#'
 }
 
+// isDocMarker reports a "---" or "..." line, which ends any node before it.
+func isDocMarker(line []byte) bool { return isMarker(line, "---") || isMarker(line, "...") }
+
 // offset converts a node position to a byte offset.
 func (s *source) offset(n *yaml.Node) int {
 	if n.Line < 1 || n.Line > s.lines() {
 		return -1
 	}
-	line := s.line(n.Line)
-	off := 0
-	for col := 1; col < n.Column && off < len(line); col++ {
-		_, size := utf8.DecodeRune(line[off:])
+	off := s.starts[n.Line-1]
+	for col := 1; col < n.Column && off < s.ends[n.Line-1]; col++ {
+		_, size := utf8.DecodeRune(s.src[off:])
 		off += size
 	}
-	return s.lineStart[n.Line-1] + off
+	return off
+}
+
+// column returns the 0-based column (in runes) of offset off on its line.
+func (s *source) column(off int) int {
+	return utf8.RuneCount(s.src[s.starts[s.lineOf(off)-1]:off])
 }
 
 // detectStyle reads the document's indentation step and sequence style from its first nested
@@ -110,13 +106,13 @@ func (s *source) detectStyle(root *yaml.Node) (unit, seqIndent int) {
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || v.Line <= k.Line {
+			if v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || v.Content[0].Line <= k.Line {
 				continue
 			}
 			switch v.Kind {
 			case yaml.MappingNode:
-				if unit < 0 && v.Column > k.Column {
-					unit = v.Column - k.Column
+				if unit < 0 && v.Content[0].Column > k.Column {
+					unit = v.Content[0].Column - k.Column
 				}
 				walk(v)
 			case yaml.SequenceNode:
@@ -141,259 +137,162 @@ func (s *source) detectStyle(root *yaml.Node) (unit, seqIndent int) {
 	return unit, seqIndent
 }
 
-// dashColumn returns the 0-based column of the "- " that opens a block sequence item when the
-// item starts on the dash's line, else -1.
-func (s *source) dashColumn(item *yaml.Node) int {
-	if item.Line < 1 || item.Line > s.lines() {
+// dashAt returns the offset of the "-" that opens a block sequence item, or -1: on the item's
+// line before it, or alone (a comment may follow) on a line above, blank and comment lines
+// between.
+func (s *source) dashAt(item *yaml.Node) int {
+	off := s.offset(item)
+	if off < 0 {
 		return -1
 	}
-	line := s.line(item.Line)
-	d := indentOf(line)
-	if d < len(line) && line[d] == '-' && d < item.Column-1 {
-		return d
+	start := s.starts[item.Line-1]
+	i := off - 1
+	for i >= start && (s.src[i] == ' ' || s.src[i] == '\t') {
+		i--
 	}
-	if l := s.dashLine(item); l > 0 {
-		return indentOf(s.line(l))
+	if i >= start {
+		if s.src[i] == '-' {
+			return i
+		}
+		return -1
 	}
-	return -1
-}
-
-// dashLine returns the line of a "-" that stands alone above the item it opens (blank and
-// comment lines may come between), or 0.
-func (s *source) dashLine(item *yaml.Node) int {
 	for l := item.Line - 1; l >= 1; l-- {
 		line := s.line(l)
 		if isBlank(line) || isComment(line) {
 			continue
 		}
-		t := bytes.TrimSpace(line)
-		if (len(t) == 1 && t[0] == '-') || (t[0] == '-' && len(t) > 1 && (t[1] == ' ' || t[1] == '\t') && bytes.TrimSpace(t[1:])[0] == '#') {
-			if indentOf(line) < item.Column-1 {
-				return l
-			}
+		t := bytes.TrimLeft(line, " ")
+		if t[0] == '-' && (len(t) == 1 || t[1] == ' ' || t[1] == '\t') && (len(bytes.Trim(t[1:], " \t")) == 0 || isComment(t[1:])) {
+			return s.starts[l-1] + indentOf(line)
 		}
-		return 0
-	}
-	return 0
-}
-
-// subtreeEnd returns the last line that belongs to the block node at the end of path: the line
-// before the next node in document order, less trailing blank and comment lines (which belong
-// to what follows), but never cutting into a block scalar's content.
-func (s *source) subtreeEnd(path []*yaml.Node) int {
-	end := s.lines()
-	for i := len(path) - 1; i > 0; i-- {
-		parent, node := path[i-1], path[i]
-		if j := indexOf(parent.Content, node); j >= 0 && j+1 < len(parent.Content) {
-			end = parent.Content[j+1].Line - 1
-			break
-		}
-	}
-	node := path[len(path)-1]
-	last := lastDescendant(node)
-	blockScalar := last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
-	headerIndent := 0
-	if blockScalar {
-		headerIndent = indentOf(s.line(last.Line))
-	}
-	content := end
-	for content > last.Line {
-		l := s.line(content)
-		switch {
-		case isBlank(l):
-		case isComment(l) && (!blockScalar || indentOf(l) <= headerIndent):
-		case string(l) == "...":
-		default:
-			goto found
-		}
-		content--
-	}
-found:
-	if blockScalar && keepChomping(s.line(last.Line), last) {
-		for content < end && isBlank(s.line(content+1)) {
-			content++
-		}
-	}
-	// Comments indented as the node's own entries, after its last one, still describe it (a
-	// commented-out template, a closing note): they stay with it, before anything added.
-	if col := s.entryColumn(node); col >= 0 {
-		for l := content + 1; l <= end; l++ {
-			line := s.line(l)
-			if isComment(line) && indentOf(line) >= col {
-				content = l
-			} else if !isBlank(line) {
-				break
-			}
-		}
-	}
-	return content
-}
-
-// entryColumn is the 0-based column where a block collection's entries start (its keys, or
-// its items' dashes), or -1.
-func (s *source) entryColumn(n *yaml.Node) int {
-	if len(n.Content) == 0 || n.Style&yaml.FlowStyle != 0 {
 		return -1
 	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return n.Content[0].Column - 1
-	case yaml.SequenceNode:
-		return s.dashColumn(n.Content[0])
+	return -1
+}
+
+// dashColumn is the 0-based column of an item's "-", or -1.
+func (s *source) dashColumn(item *yaml.Node) int {
+	if d := s.dashAt(item); d >= 0 {
+		return s.column(d)
 	}
 	return -1
 }
 
-// keepChomping reports whether a block scalar header ("|+", ">2+", ...) keeps trailing newlines,
-// which makes the blank lines after it part of its value.
-func keepChomping(headerLine []byte, n *yaml.Node) bool {
-	col := 0
-	for i := 1; i < n.Column && col < len(headerLine); i++ {
-		_, size := utf8.DecodeRune(headerLine[col:])
-		col += size
+// entryColumn is the 0-based column where the entries of block mapping m start: its first
+// key's, or the "?" before it.
+func (s *source) entryColumn(m *yaml.Node) int {
+	k := m.Content[0]
+	off := s.offset(k)
+	if q := s.complexKeyAt(k); q >= 0 {
+		off = q
 	}
-	h := headerLine[col:]
-	for i := 1; i < len(h) && h[i] != ' ' && h[i] != '#'; i++ {
-		if h[i] == '+' {
-			return true
-		}
-	}
-	return false
+	return s.column(off)
 }
 
-func lastDescendant(n *yaml.Node) *yaml.Node {
-	for (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) > 0 {
-		n = n.Content[len(n.Content)-1]
+// complexKeyAt returns the offset of the "?" that opens key k's entry, or -1.
+func (s *source) complexKeyAt(k *yaml.Node) int {
+	off := s.offset(k)
+	i := off - 1
+	for i >= s.starts[k.Line-1] && (s.src[i] == ' ' || s.src[i] == '\t') {
+		i--
 	}
-	return n
-}
-
-func indexOf(nodes []*yaml.Node, n *yaml.Node) int {
-	for i, c := range nodes {
-		if c == n {
-			return i
-		}
+	if i >= s.starts[k.Line-1] && i < off-1 && s.src[i] == '?' {
+		return i
 	}
 	return -1
 }
 
-// splice replaces src[start:end] with text. probe is what the position check writes instead:
-// the same text, or a one-line stand-in for a generated block (see verify.go).
+// entryStart returns the offset where the entry of key k starts its line (its "?" or the key),
+// or -1 when something else stands before it on the line.
+func (s *source) entryStart(k *yaml.Node) int {
+	off := s.offset(k)
+	if q := s.complexKeyAt(k); q >= 0 {
+		off = q
+	}
+	if off < 0 || !isBlank(s.src[s.starts[k.Line-1]:off]) {
+		return -1
+	}
+	return off
+}
+
+// splice replaces src[start:end] with text.
 type splice struct {
-	start, end  int
-	text, probe string
+	start, end int
+	text       string
 }
 
-func plain(start, end int, text string) splice { return splice{start, end, text, text} }
-
-// generated is a block of lines we wrote, which must parse on its own to want.
-type generated struct {
-	text string
-	want *yaml.Node
-}
-
-// spliced is the result of applying edits to the text.
-type spliced struct {
-	src      []byte
-	out      []byte
-	splices  []splice // sorted: the probe is src with each one's probe text
-	blocks   []generated
-	windows  []window            // one per edit, when every edit has one (verify.go)
-	inserted map[*yaml.Node]bool // nodes the probe writes as "~"
-	full     bool                // some edit has no probe: verify out itself
-}
-
-// probe writes the whole probe document.
-func (r *spliced) probe() []byte {
-	var b bytes.Buffer
-	b.Grow(len(r.src) + 256)
-	pos := 0
-	for _, sp := range r.splices {
-		b.Write(r.src[pos:sp.start])
-		b.WriteString(sp.probe)
-		pos = sp.end
-	}
-	b.Write(r.src[pos:])
-	return b.Bytes()
-}
-
-// applyText turns edits into splices on the original bytes. ok is false when an edit touches
-// a layout this splicer does not handle; the caller then re-encodes the document.
-func (s *source) applyText(edits []edit) (*spliced, bool) {
-	r := &spliced{src: s.src, inserted: map[*yaml.Node]bool{}}
+// apply turns the edits into splices of the original text, in document order. It may move
+// where an edit inserts (see appendAt) and give a new value the anchor of the null it replaces;
+// the tree edits follow.
+func (s *source) apply(edits []edit) ([]byte, error) {
 	var splices []splice
-	windowed := true
-	for _, e := range edits {
-		sp, ok := s.spliceFor(e, r)
-		if !ok {
-			return nil, false
+	for i := range edits {
+		sps, err := s.spliceFor(&edits[i])
+		if err != nil {
+			return nil, err
 		}
-		if windowed {
-			w, ok := s.window(e, sp)
-			if windowed = ok; ok {
-				r.windows = append(r.windows, w)
-			} else {
-				r.windows = nil
-			}
-		}
-		splices = append(splices, sp...)
+		splices = append(splices, sps...)
 	}
 	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
 	size := len(s.src)
 	for _, sp := range splices {
 		size += len(sp.text) - (sp.end - sp.start)
 	}
-	out := make([]byte, 0, max(size, 0)) // the output's exact size when the splices do not overlap
+	out := make([]byte, 0, max(size, 0))
 	pos := 0
 	for _, sp := range splices {
 		if sp.start < pos {
-			return nil, false // overlapping edits: let the encoder handle it
+			return nil, fmt.Errorf("two edits overlap at line %d", s.lineOf(sp.start))
 		}
 		out = append(append(out, s.src[pos:sp.start]...), sp.text...)
 		pos = sp.end
 	}
-	r.out, r.splices = append(out, s.src[pos:]...), splices
-	return r, true
+	return append(out, s.src[pos:]...), nil
 }
 
-func (s *source) spliceFor(e edit, r *spliced) ([]splice, bool) {
+func (s *source) spliceFor(e *edit) ([]splice, error) {
 	target := e.path[len(e.path)-1]
-	if target.Style&yaml.FlowStyle != 0 {
-		r.full = true
+	if inFlow(e.path) {
 		return s.flowSplice(e)
 	}
 	switch e.op {
 	case opAddKey:
-		if len(target.Content) == 0 {
-			return nil, false
-		}
-		col := target.Content[0].Column - 1
-		if indentOf(s.line(target.Content[0].Line)) != col && s.dashColumn(target) < 0 {
-			return nil, false // the first key shares its line with something other than "- "
-		}
-		at := s.insertAfter(s.subtreeEnd(e.path))
-		text := s.renderKey(col, e.key, e.value)
-		if e.value.Kind == yaml.ScalarNode {
-			return []splice{plain(at.offset, at.offset, at.prefix+text)}, true
-		}
-		r.inserted[e.value] = true
-		r.blocks = append(r.blocks, generated{text, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar(e.key), e.value}}})
-		probe := strings.Repeat(" ", col) + scalarText(recipe.Scalar(e.key)) + ": ~" + s.eol
-		return []splice{{at.offset, at.offset, at.prefix + text, at.prefix + probe}}, true
+		return s.addKey(e, target)
 	case opSetValue:
 		i := keyIndex(target, e.key)
 		k, old := target.Content[i], target.Content[i+1]
-		if indentOf(s.line(k.Line)) != k.Column-1 && s.dashColumn(target) < 0 {
-			return nil, false
-		}
 		if isNull(old) {
-			return s.replaceNull(k, old, e.value, r)
+			return s.replaceNull(e, k, old)
 		}
-		return s.replaceScalar(old, e.value)
+		sp, err := s.replaceScalar(old, scalarText(e.value), false)
+		return []splice{sp}, err
 	case opSpliceSeq:
-		return s.seqSplice(e, target, r)
+		return s.seqSplice(e, target)
 	}
-	return nil, false
+	return nil, fmt.Errorf("unknown edit")
+}
+
+// inFlow reports whether the container at the end of path is a flow collection or inside one.
+func inFlow(path []*yaml.Node) bool {
+	for _, n := range path {
+		if n.Style&yaml.FlowStyle != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// addKey appends "key: value" to block mapping m, at its entries' column after its last line.
+func (s *source) addKey(e *edit, m *yaml.Node) ([]splice, error) {
+	col := s.entryColumn(m)
+	at, before, err := s.appendAt(m, e.path[:len(e.path)-1], col)
+	if err != nil {
+		return nil, err
+	}
+	if before >= 0 {
+		e.at, e.placed = before, true
+	}
+	return []splice{{at.offset, at.offset, at.prefix + s.renderKey(col, e.key, e.value)}}, nil
 }
 
 type insertion struct {
@@ -401,178 +300,520 @@ type insertion struct {
 	prefix string // a line break when the insertion follows a last line without one
 }
 
-func (s *source) insertAfter(line int) insertion {
-	off := s.lineEnd(line)
-	if off == len(s.src) && len(s.src) > 0 && s.src[len(s.src)-1] != '\n' {
-		if s.src[len(s.src)-1] == '\r' {
-			return insertion{off, "\n"} // a CRLF file cut after its last \r: complete the break
-		}
-		return insertion{off, s.eol}
+// appendAt finds where lines appended to block collection n (entries at column col) go: after
+// its last line and the comments indented as its entries that follow it (they describe it),
+// before anything less indented, blank lines that end it and "..." markers. When the document
+// ends there without a line break in a block scalar, whose value a break after it would change,
+// the lines go before n's last entry instead: before is then the index in n.Content where they
+// go (else -1).
+func (s *source) appendAt(n *yaml.Node, parents []*yaml.Node, col int) (insertion, int, error) {
+	end, last, err := s.end(n, parents)
+	if err != nil {
+		return insertion{}, -1, err
 	}
-	return insertion{off, ""}
+	l := s.lineOf(end)
+	for next := l + 1; next <= s.lines(); next++ {
+		line := s.line(next)
+		if isDocMarker(line) {
+			break
+		}
+		if isComment(line) && indentOf(line) >= col {
+			l = next
+		} else if !isBlank(line) {
+			break
+		}
+	}
+	if s.ends[l-1] < len(s.src) {
+		return s.after(l), -1, nil // line l ends with a line break
+	}
+	if last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && !strings.HasSuffix(last.Value, "\n") && !s.strips(last) {
+		i := len(n.Content) - 1
+		entry := n.Content[i]
+		start := -1
+		if n.Kind == yaml.MappingNode {
+			i--
+			start = s.entryStart(n.Content[i])
+		} else if d := s.dashAt(entry); d >= 0 && isBlank(s.src[s.starts[s.lineOf(d)-1]:d]) {
+			start = d
+		}
+		if start < 0 {
+			return insertion{}, -1, fmt.Errorf("cannot add lines after the block scalar that ends the file without a line break at line %d", last.Line)
+		}
+		line := s.lineOf(start)
+		for line > 1 && isComment(s.line(line-1)) && indentOf(s.line(line-1)) == col {
+			line-- // the entry's own comments stay with it
+		}
+		return insertion{s.starts[line-1], ""}, i, nil
+	}
+	return s.after(l), -1, nil
 }
 
-// replaceNull writes a block value under a key whose value is empty or an explicit null.
-func (s *source) replaceNull(k, old *yaml.Node, value *yaml.Node, r *spliced) ([]splice, bool) {
-	col := k.Column - 1
+// after is where lines inserted after line l go: after its line break, or after a break of
+// our own when it has none. A CR LF document cut after its last CR gets the LF.
+func (s *source) after(l int) insertion {
+	at := s.lineEnd(l)
+	switch {
+	case s.ends[l-1] == len(s.src):
+		return insertion{at, s.eol}
+	case at == len(s.src) && s.eol == "\r\n" && s.src[at-1] == '\r':
+		return insertion{at, "\n"}
+	}
+	return insertion{at, ""}
+}
+
+// strips reports whether block scalar n's header strips its final line break ("|-", ">2-").
+func (s *source) strips(n *yaml.Node) bool {
+	h := s.src[s.skipProps(s.offset(n)):]
+	for i := 1; i < len(h) && h[i] != ' ' && h[i] != '\t' && h[i] != '#' && breakLen(h, i) == 0; i++ {
+		if h[i] == '-' {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceNull writes a block collection where key k has a null value: the null's text goes
+// (its tag with it; an anchor stays, and the new value takes it), the lines go after the null.
+func (s *source) replaceNull(e *edit, k, old *yaml.Node) ([]splice, error) {
+	if old.Anchor != "" {
+		e.value.Anchor = old.Anchor
+	}
+	var b strings.Builder
+	s.renderValue(&b, s.entryColumn(e.path[len(e.path)-1]), e.value)
+	block := b.String()
+	start, end, err := s.nullText(old)
+	if err != nil {
+		return nil, err
+	}
+	last := k.Line
 	var out []splice
-	if old.Value == "" {
-		// An empty value: nothing to remove, but nothing may follow the key on its line.
-		if rest := s.afterKey(k); !isBlank(rest) && !isComment(rest) {
-			return nil, false
+	if end > start {
+		line, ls := s.lineOf(start), s.starts[s.lineOf(start)-1]
+		last = s.lineOf(end)
+		le := s.ends[last-1]
+		if line > k.Line && isBlank(s.src[ls:start]) && isBlank(s.src[end:le]) {
+			// A line that held only the null goes, the block in its place.
+			return []splice{{ls, s.lineEnd(last), block}}, nil
 		}
-	} else if old.Line == k.Line {
-		off := s.offset(old)
-		if off < 0 || !bytes.HasPrefix(s.src[off:], []byte(old.Value)) || old.Value == "" {
-			return nil, false
-		}
-		start, end := off, off+len(old.Value)
-		if isBlank(s.src[end:s.lineEnd(k.Line)]) { // drop the space before a token that ends the line
-			for start > s.lineStart[k.Line-1] && s.src[start-1] == ' ' {
-				start--
+		if isBlank(s.src[end:le]) {
+			for start > ls && (s.src[start-1] == ' ' || s.src[start-1] == '\t') {
+				start-- // nor does the space before a token that ended its line stay
 			}
 		}
-		out = append(out, plain(start, end, ""))
-	} else if rest := s.afterKey(k); !isBlank(rest) && !isComment(rest) {
-		return nil, false
+		out = append(out, splice{start, end, ""})
 	}
-	at := s.insertAfter(k.Line)
-	b := s.renderBuffer()
-	s.renderValue(b, col, value)
-	text := b.String()
-	renderBufs.Put(b)
-	r.inserted[value] = true
-	r.blocks = append(r.blocks, generated{text, value})
-	return append(out, splice{at.offset, at.offset, at.prefix + text, at.prefix}), true
+	at := s.after(last)
+	return append(out, splice{at.offset, at.offset, at.prefix + block}), nil
 }
 
-// afterKey returns what follows "key:" on the key's line.
-func (s *source) afterKey(k *yaml.Node) []byte {
-	line := s.line(k.Line)
-	off := s.offset(k) - s.lineStart[k.Line-1]
-	if i := bytes.IndexByte(line[off:], ':'); i >= 0 {
-		return line[off+i+1:]
+// nullText returns the text a null value takes that a new value replaces: its tag and its token
+// ("~", "null", ...), or an empty range where it has neither (its anchor stays).
+func (s *source) nullText(n *yaml.Node) (int, int, error) {
+	off := s.offset(n)
+	if off < 0 {
+		return 0, 0, fmt.Errorf("null at line %d not found", n.Line)
 	}
-	return nil
+	start, end := -1, off
+	for p := off; p < len(s.src) && (s.src[p] == '&' || s.src[p] == '!'); {
+		e := propEnd(s.src, p)
+		if s.src[p] == '!' {
+			if start < 0 {
+				start = p
+			}
+			end = e
+		}
+		if q := s.skipSpace(e); q < len(s.src) && (s.src[q] == '&' || s.src[q] == '!') {
+			p = q
+			continue
+		}
+		break
+	}
+	if n.Value != "" {
+		q := s.skipSpace(end)
+		if start < 0 {
+			q = off
+		}
+		if !bytes.HasPrefix(s.src[q:], []byte(n.Value)) {
+			return 0, 0, fmt.Errorf("null %q at line %d not found", n.Value, n.Line)
+		}
+		if start < 0 {
+			start = q
+		}
+		end = q + len(n.Value)
+	}
+	if start < 0 {
+		return off, off, nil
+	}
+	return start, end, nil
 }
 
-// replaceScalar swaps a single-line plain or double-quoted scalar for another.
-func (s *source) replaceScalar(old, value *yaml.Node) ([]splice, bool) {
-	off := s.offset(old)
-	if off < 0 || value.Kind != yaml.ScalarNode {
-		return nil, false
+// skipSpace skips spaces, tabs, line breaks and comments from off.
+func (s *source) skipSpace(off int) int {
+	for off < len(s.src) {
+		switch c := s.src[off]; {
+		case c == ' ' || c == '\t':
+			off++
+		case c == '#' && afterSpace(s.src, off):
+			_, off = lineAt(s.src, off)
+		default:
+			if n := breakLen(s.src, off); n > 0 {
+				off += n
+				continue
+			}
+			return off
+		}
 	}
-	var raw string
-	switch old.Style {
-	case 0:
-		raw = old.Value
-	case yaml.DoubleQuotedStyle:
-		raw = quote(old.Value)
-	default:
-		return nil, false
-	}
-	if !bytes.HasPrefix(s.src[off:], []byte(raw)) || strings.ContainsAny(raw, "\n") {
-		return nil, false
-	}
-	return []splice{plain(off, off+len(raw), scalarText(value))}, true
+	return off
 }
 
-// seqSplice removes our earlier entries from a block sequence and writes the new ones where the
+// afterSpace reports whether b[off] starts the text or follows white space or a line break,
+// where a "#" starts a comment.
+func afterSpace(b []byte, off int) bool {
+	if off == 0 || b[off-1] == ' ' || b[off-1] == '\t' || b[off-1] == '\n' || b[off-1] == '\r' {
+		return true
+	}
+	return off >= 2 && b[off-2] == 0xc2 && b[off-1] == 0x85 || off >= 3 && b[off-3] == 0xe2 && b[off-2] == 0x80 && (b[off-1] == 0xa8 || b[off-1] == 0xa9)
+}
+
+// skipProps returns where node content starts at off: after its anchor and tag, if any.
+func (s *source) skipProps(off int) int {
+	for off < len(s.src) && (s.src[off] == '&' || s.src[off] == '!') {
+		off = s.skipSpace(propEnd(s.src, off))
+	}
+	return off
+}
+
+// propEnd returns the end of the anchor or tag at off: the next white space, line break or flow
+// indicator (a verbatim tag "!<...>" ends at its ">").
+func propEnd(b []byte, off int) int {
+	if bytes.HasPrefix(b[off:], []byte("!<")) {
+		if i := bytes.IndexByte(b[off:], '>'); i >= 0 {
+			return off + i + 1
+		}
+	}
+	for off < len(b) && b[off] != ' ' && b[off] != '\t' && b[off] != ',' && b[off] != '[' && b[off] != ']' && b[off] != '{' && b[off] != '}' && breakLen(b, off) == 0 {
+		off++
+	}
+	return off
+}
+
+// replaceScalar replaces the text of scalar old (not its anchor or tag) with text.
+func (s *source) replaceScalar(old *yaml.Node, text string, flow bool) (splice, error) {
+	start := s.skipProps(s.offset(old))
+	end, err := s.scalarEnd(old, start, flow, -1)
+	if err != nil {
+		return splice{}, err
+	}
+	return splice{start, end, text}, nil
+}
+
+// seqSplice removes our earlier items from a block sequence and writes the new ones where the
 // first of them stood, or after the last item.
-func (s *source) seqSplice(e edit, seq *yaml.Node, r *spliced) ([]splice, bool) {
-	if len(seq.Content) == 0 {
-		return nil, false
-	}
+func (s *source) seqSplice(e *edit, seq *yaml.Node) ([]splice, error) {
 	dash := s.dashColumn(seq.Content[0])
-	if dash < 0 || seq.Content[0].Kind != yaml.MappingNode {
-		return nil, false
+	if dash < 0 {
+		return nil, fmt.Errorf("the list at line %d has no \"-\" before its first item", seq.Content[0].Line)
 	}
-	offsetInItem := seq.Content[0].Column - 1 - dash
-	b := s.renderBuffer()
+	offsetInItem := 2
+	for _, item := range seq.Content {
+		if d := s.dashAt(item); d >= 0 && item.Kind == yaml.MappingNode && item.Line == s.lineOf(d) {
+			offsetInItem = s.entryColumn(item) - s.dashColumn(item)
+			break
+		}
+	}
+	var b strings.Builder
 	for _, item := range e.items {
-		s.renderSeqItem(b, dash, offsetInItem, item)
+		s.renderSeqItem(&b, dash, offsetInItem, item)
 	}
 	text := b.String()
-	renderBufs.Put(b)
-	probe := strings.Repeat(strings.Repeat(" ", dash)+"- ~"+s.eol, len(e.items))
-	for _, item := range e.items {
-		r.inserted[item] = true
+	if len(e.remove) == 0 {
+		at, before, err := s.appendAt(seq, e.path[:len(e.path)-1], dash)
+		if err != nil {
+			return nil, err
+		}
+		if before >= 0 {
+			e.at = before
+		}
+		return []splice{{at.offset, at.offset, at.prefix + text}}, nil
 	}
-	r.blocks = append(r.blocks, generated{text, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: e.items}})
 	var out []splice
+	parents := e.path
 	for k, i := range e.remove {
 		item := seq.Content[i]
-		if s.dashColumn(item) != dash {
-			return nil, false
+		d := s.dashAt(item)
+		if d < 0 || !isBlank(s.src[s.starts[s.lineOf(d)-1]:d]) {
+			return nil, fmt.Errorf("the list item at line %d does not start its line", item.Line)
 		}
-		first := item.Line
-		if l := s.dashLine(item); l > 0 {
-			first = l
+		end, _, err := s.end(item, parents)
+		if err != nil {
+			return nil, err
 		}
-		start := s.lineStart[first-1]
-		end := s.lineEnd(s.subtreeEnd(append(clip(e.path), item)))
-		t, p := "", ""
-		if k == 0 {
-			t, p = text, probe
-			if end == len(s.src) && len(s.src) > 0 && s.src[end-1] != '\n' {
-				t, p = strings.TrimSuffix(t, s.eol), strings.TrimSuffix(p, s.eol)
+		l := s.lineOf(end)
+		for next := l + 1; next <= s.lines(); next++ { // comments inside the item go with it
+			if line := s.line(next); isComment(line) && indentOf(line) > dash {
+				l = next
+			} else if !isBlank(line) {
+				break
 			}
 		}
-		out = append(out, splice{start, end, t, p})
+		t := ""
+		if k == 0 {
+			t = text
+			if s.lineEnd(l) == len(s.src) && s.ends[l-1] == len(s.src) {
+				t = strings.TrimSuffix(t, s.eol) // the file ended without a line break: so it still does
+			}
+		}
+		out = append(out, splice{s.starts[s.lineOf(d)-1], s.lineEnd(l), t})
 	}
-	if len(e.remove) == 0 {
-		at := s.insertAfter(s.subtreeEnd(e.path))
-		out = append(out, splice{at.offset, at.offset, at.prefix + text, at.prefix + probe})
+	return out, nil
+}
+
+// end returns the offset just past node n's text, with the node whose text ends there (n's last
+// descendant, or a flow collection holding it). parents are n's ancestors, root first.
+func (s *source) end(n *yaml.Node, parents []*yaml.Node) (int, *yaml.Node, error) {
+	flow := inFlow(parents)
+	for {
+		switch {
+		case n.Kind == yaml.AliasNode:
+			off := s.offset(n)
+			if off < 0 || !bytes.HasPrefix(s.src[off:], []byte("*"+n.Value)) {
+				return 0, nil, fmt.Errorf("alias *%s at line %d not found", n.Value, n.Line)
+			}
+			return off + 1 + len(n.Value), n, nil
+		case n.Kind == yaml.ScalarNode:
+			off := s.offset(n)
+			if off < 0 {
+				return 0, nil, fmt.Errorf("value at line %d not found", n.Line)
+			}
+			indent := -1
+			if len(parents) > 0 {
+				indent = s.blockIndent(parents[len(parents)-1], n)
+			}
+			end, err := s.scalarEnd(n, s.skipProps(off), flow, indent)
+			if n.Value == "" && n.Style&^yaml.TaggedStyle == 0 {
+				end = s.propsEnd(off) // no text of its own: it ends with its anchor or tag, if any
+			}
+			return end, n, err
+		case n.Style&yaml.FlowStyle != 0:
+			open := s.skipProps(s.offset(n))
+			f, ok := scanFlow(s.src, open)
+			if !ok {
+				return 0, nil, fmt.Errorf("the end of the flow collection at line %d not found", n.Line)
+			}
+			return f.close + 1, n, nil
+		case len(n.Content) == 0:
+			return 0, nil, fmt.Errorf("empty block collection at line %d", n.Line)
+		}
+		parents = append(clip(parents), n)
+		n = n.Content[len(n.Content)-1]
 	}
-	return out, true
+}
+
+// propsEnd returns the end of the anchor and tag at off (off itself when there are none).
+func (s *source) propsEnd(off int) int {
+	end := off
+	for p := off; p < len(s.src) && (s.src[p] == '&' || s.src[p] == '!'); {
+		end = propEnd(s.src, p)
+		p = s.skipSpace(end)
+	}
+	return end
+}
+
+// blockIndent is the indentation (0-based column) of the block collection parent that holds
+// child: where a block scalar's explicit indentation and a plain scalar's continuation lines
+// count from. -1 for a flow collection.
+func (s *source) blockIndent(parent, child *yaml.Node) int {
+	switch {
+	case parent.Style&yaml.FlowStyle != 0:
+		return -1
+	case parent.Kind == yaml.MappingNode:
+		return s.entryColumn(parent)
+	case parent.Kind == yaml.SequenceNode:
+		return s.dashColumn(parent.Content[0])
+	}
+	return -1
+}
+
+// scalarEnd returns the end of the text of scalar n whose content starts at off. indent is the
+// indentation of the block collection holding it (-1 when unknown or in flow).
+func (s *source) scalarEnd(n *yaml.Node, off int, flow bool, indent int) (int, error) {
+	b := s.src
+	fail := func() (int, error) { return 0, fmt.Errorf("the text of the value at line %d not found", n.Line) }
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		if off >= len(b) || b[off] != '"' {
+			return fail()
+		}
+		for i := off + 1; i < len(b); i++ {
+			if b[i] == '\\' {
+				i++
+			} else if b[i] == '"' {
+				return i + 1, nil
+			}
+		}
+		return fail()
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		if off >= len(b) || b[off] != '\'' {
+			return fail()
+		}
+		for i := off + 1; i < len(b); i++ {
+			if b[i] == '\'' {
+				if i+1 < len(b) && b[i+1] == '\'' {
+					i++
+					continue
+				}
+				return i + 1, nil
+			}
+		}
+		return fail()
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return s.blockScalarEnd(n, off, indent)
+	case n.Value == "":
+		return off, nil
+	}
+	if bytes.HasPrefix(b[off:], []byte(n.Value)) {
+		return off + len(n.Value), nil
+	}
+	// A plain scalar on several lines: its lines up to a comment, the end of its lines (and in
+	// flow, a flow indicator); the text found must fold to the value.
+	end := off
+	var text []string
+	for l, pos := s.lineOf(off), off; l <= s.lines(); l++ {
+		line := b[pos:s.ends[l-1]]
+		if l > s.lineOf(off) {
+			t := bytes.TrimLeft(line, " \t")
+			if len(t) > 0 && (t[0] == '#' || isDocMarker(line) || !flow && indentOf(line) <= indent) {
+				break
+			}
+		}
+		cut := len(line)
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			if c == '#' && i > 0 && (line[i-1] == ' ' || line[i-1] == '\t') ||
+				flow && (c == ',' || c == ']' || c == '}' || c == '[' || c == '{') ||
+				c == ':' && (i+1 == len(line) || line[i+1] == ' ' || line[i+1] == '\t' || flow && strings.IndexByte(",[]{}", line[i+1]) >= 0) {
+				cut = i
+				break
+			}
+		}
+		piece := bytes.Trim(line[:cut], " \t")
+		text = append(text, string(piece))
+		if len(piece) > 0 {
+			end = pos + bytes.Index(line, piece) + len(piece)
+		}
+		if cut < len(line) || l == s.lines() {
+			break
+		}
+		pos = s.starts[l]
+	}
+	if fold(text) != n.Value {
+		return fail()
+	}
+	return end, nil
+}
+
+// fold joins the lines of a plain scalar as YAML does: one line break is a space, n > 1 are
+// n-1 newlines; trailing empty lines are not part of it.
+func fold(lines []string) string {
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	var b strings.Builder
+	empty := 0
+	for i, l := range lines {
+		if l == "" {
+			empty++
+			continue
+		}
+		if i > 0 {
+			if empty == 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(strings.Repeat("\n", empty))
+		}
+		empty = 0
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// blockScalarEnd returns the end of a literal or folded scalar whose header ("|", ">-", "|2+",
+// ...) starts at off: the end of its last content line, or of its trailing empty lines when it
+// keeps them ("+").
+func (s *source) blockScalarEnd(n *yaml.Node, off, indent int) (int, error) {
+	header := s.lineOf(off)
+	explicit, keep := 0, false
+	for i := off + 1; i < s.ends[header-1]; i++ {
+		c := s.src[i]
+		switch {
+		case c >= '1' && c <= '9':
+			explicit = int(c - '0')
+		case c == '+':
+			keep = true
+		case c == '-':
+		default:
+			i = s.ends[header-1]
+		}
+	}
+	content := -1
+	if explicit > 0 {
+		content = max(indent, 0) + explicit
+	}
+	end := s.ends[header-1]
+	for l := header + 1; l <= s.lines(); l++ {
+		line := s.line(l)
+		if len(bytes.TrimLeft(line, " ")) == 0 {
+			if keep {
+				end = s.ends[l-1]
+			}
+			continue
+		}
+		ind := indentOf(line)
+		if content < 0 {
+			if ind <= indent {
+				break
+			}
+			content = ind
+		}
+		if ind < content || ind == 0 && isDocMarker(line) {
+			break
+		}
+		end = s.ends[l-1]
+	}
+	return end, nil
 }
 
 // renderKey writes "key: value" at col, with a nested block value on the following lines.
 func (s *source) renderKey(col int, key string, value *yaml.Node) string {
-	b := s.renderBuffer()
-	s.writeKey(b, col, recipe.Scalar(key), value, false)
-	text := b.String()
-	renderBufs.Put(b)
-	return text
+	var b strings.Builder
+	s.writeKey(&b, col, recipe.Scalar(key), value, false)
+	return b.String()
 }
 
-// renderBufs holds the buffers blocks are rendered in: each block is then copied out once, at
-// its size (a metrics block of the default config is ~6 KB, grown in steps every time).
-var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func (s *source) renderBuffer() *bytes.Buffer {
-	b := renderBufs.Get().(*bytes.Buffer)
-	b.Reset()
-	s.rendered = rendered{}
-	return b
-}
-
-// writeKey is renderKey into b; with first, the indentation is already written (the first key
-// of a sequence item, after its dash). Everything goes straight into b: a block is written once.
-func (s *source) writeKey(b *bytes.Buffer, col int, key, value *yaml.Node, first bool) {
+// writeKey writes "key: value" at col; with first, the indentation is already written (the first
+// key of a sequence item, after its dash).
+func (s *source) writeKey(b *strings.Builder, col int, key, value *yaml.Node, first bool) {
 	if !first {
-		writeSpaces(b, col)
+		b.WriteString(strings.Repeat(" ", col))
 	}
-	writeScalar(b, key)
+	b.WriteString(scalarText(key))
 	b.WriteString(":")
 	if value.Kind == yaml.ScalarNode {
 		b.WriteString(" ")
-		writeScalar(b, value)
+		b.WriteString(scalarText(value))
 		b.WriteString(s.eol)
 		return
 	}
-	b.WriteString(s.eol)
-	if r := s.rendered; value == r.value && col == r.col {
-		b.Write(b.Bytes()[r.start:r.end]) // the same node at the same column: the same lines
+	if len(value.Content) == 0 {
+		b.WriteString(" []" + s.eol) // the only empty collection we write: a job without labels
 		return
 	}
-	start := b.Len()
+	b.WriteString(s.eol)
 	s.renderValue(b, col, value)
-	s.rendered = rendered{value, col, start, b.Len()}
 }
 
 // renderValue writes the block lines of a collection that is the value of a key at col.
-func (s *source) renderValue(b *bytes.Buffer, col int, value *yaml.Node) {
+func (s *source) renderValue(b *strings.Builder, col int, value *yaml.Node) {
 	switch value.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(value.Content); i += 2 {
@@ -587,41 +828,19 @@ func (s *source) renderValue(b *bytes.Buffer, col int, value *yaml.Node) {
 
 // renderSeqItem writes one block sequence item: "- " at dash, the mapping's keys at
 // dash+offsetInItem.
-func (s *source) renderSeqItem(b *bytes.Buffer, dash, offsetInItem int, item *yaml.Node) {
-	writeSpaces(b, dash)
+func (s *source) renderSeqItem(b *strings.Builder, dash, offsetInItem int, item *yaml.Node) {
+	b.WriteString(strings.Repeat(" ", dash))
 	b.WriteString("-")
 	if item.Kind != yaml.MappingNode {
 		b.WriteString(" ")
-		writeScalar(b, item)
+		b.WriteString(scalarText(item))
 		b.WriteString(s.eol)
 		return
 	}
-	writeSpaces(b, offsetInItem-1)
+	b.WriteString(strings.Repeat(" ", max(offsetInItem-1, 1)))
 	for i := 0; i+1 < len(item.Content); i += 2 {
-		s.writeKey(b, dash+offsetInItem, item.Content[i], item.Content[i+1], i == 0)
+		s.writeKey(b, dash+max(offsetInItem, 2), item.Content[i], item.Content[i+1], i == 0)
 	}
-}
-
-const spaces = "                                                                "
-
-func writeSpaces(b *bytes.Buffer, n int) {
-	for ; n > len(spaces); n -= len(spaces) {
-		b.WriteString(spaces)
-	}
-	b.WriteString(spaces[:max(n, 0)])
-}
-
-func writeScalar(b *bytes.Buffer, n *yaml.Node) {
-	writeString(b, n.Value, n.Style == yaml.DoubleQuotedStyle)
-}
-
-// writeString writes v plain or double-quoted.
-func writeString(b *bytes.Buffer, v string, quoted bool) {
-	if !quoted {
-		b.WriteString(v)
-		return
-	}
-	b.Write(appendQuoted(b.AvailableBuffer(), v))
 }
 
 // scalarText renders a scalar we generated: plain or double-quoted.

@@ -13,7 +13,11 @@ func applyTree(edits []edit) {
 		target := e.path[len(e.path)-1]
 		switch e.op {
 		case opAddKey:
-			target.Content = append(target.Content, recipe.Scalar(e.key), e.value)
+			at := len(target.Content)
+			if e.placed {
+				at = e.at
+			}
+			target.Content = append(target.Content[:at:at], append([]*yaml.Node{recipe.Scalar(e.key), e.value}, target.Content[at:]...)...)
 		case opSetValue:
 			target.Content[keyIndex(target, e.key)+1] = e.value
 		case opSpliceSeq:
@@ -22,9 +26,28 @@ func applyTree(edits []edit) {
 	}
 }
 
-// equalNodes compares two trees by meaning as YAML sees it: kinds, resolved tags, values and
-// order. Styles, comments and positions are ignored; aliases compare by anchor name.
-func equalNodes(a, b *yaml.Node) bool { return equalProbe(a, b, nil) }
+// equalNodes compares two trees by meaning as YAML sees it: kinds, resolved tags, values,
+// anchors and order. Styles, comments and positions are ignored; aliases compare by anchor name.
+func equalNodes(got, want *yaml.Node) bool {
+	if got.Kind != want.Kind || len(got.Content) != len(want.Content) || got.Anchor != want.Anchor {
+		return false
+	}
+	switch got.Kind {
+	case yaml.ScalarNode:
+		return got.ShortTag() == want.ShortTag() && got.Value == want.Value
+	case yaml.AliasNode:
+		return got.Value == want.Value
+	}
+	if got.Kind != yaml.DocumentNode && got.ShortTag() != want.ShortTag() {
+		return false
+	}
+	for i := range got.Content {
+		if !equalNodes(got.Content[i], want.Content[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // equivalent compares by meaning alone: like equalNodes, but mapping keys in any order. It
 // decides whether a resource already carries our metrics, which Kustomize hands back with

@@ -3,10 +3,7 @@ package krm
 import (
 	"bytes"
 	"fmt"
-	"runtime"
 	"strconv"
-	"strings"
-	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -19,7 +16,7 @@ import (
 )
 
 // Bytes is the function on a ResourceList's text, as pipe mode treats a kind: List: each item is
-// cut out of the text, injected and verified as a document of its own (in parallel), and its
+// cut out of the text, injected and verified as a document of its own, and its
 // bytes go back in place; no item is ever held as an RNode (kyaml's framework needs about 300
 // bytes of memory per input byte). It returns the output as pieces, and ok false when data is
 // not a ResourceList laid out the way Kustomize and kpt write one (block style, one "- " entry
@@ -66,17 +63,15 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 		}
 	}
 
-	// Blank each item's dash so it reads as a document; put the dashes back on the way out, so
-	// data is unchanged for the fallback.
+	// Blank each item's dash so it reads as a document; put the dashes back after, so data is
+	// unchanged for the framework's path and the unchanged items' text is theirs again.
 	for _, p := range l.items {
 		data[p[0]+l.dash] = ' '
 	}
-	defer func() {
-		for _, p := range l.items {
-			data[p[0]+l.dash] = '-'
-		}
-	}()
 	outs, infos, ok := injectItems(&inject.Injector{Config: cfg}, data, l)
+	for _, p := range l.items {
+		data[p[0]+l.dash] = '-'
+	}
 	if !ok {
 		return nil, false
 	}
@@ -87,11 +82,11 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 	counts := map[inject.Action]int{}
 	indent := bytes.Repeat([]byte(" "), l.dash+2)
 	for i, out := range outs {
-		if !bytes.HasPrefix(out, indent) {
-			return nil, false // re-encoded at column 0: not an entry of this list
-		}
-		if &out[0] != &data[l.items[i][0]] {
-			out[l.dash] = '-' // a new text; the input's own dash comes back in the deferred loop
+		if &out[0] != &data[l.items[i][0]] { // a new text (the input's own has its dash back)
+			if !bytes.HasPrefix(out, indent) {
+				return nil, false // not an entry of this list any more
+			}
+			out[l.dash] = '-'
 		}
 		pieces = append(pieces, out)
 		res = appendReports(res, counts, infos[i].reports, infos[i].ref, infos[i].file)
@@ -104,12 +99,23 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 	if last[len(last)-1] != '\n' { // never empty: the head has "items:", an item its indentation
 		pieces = append(pieces, []byte("\n"))
 	}
+	if !sameItems(bytes.Join(pieces, nil), len(l.items)) {
+		return nil, false
+	}
 	res = append(res, summary(counts))
 	text, err := resultsText(res)
 	if err != nil {
 		return nil, false
 	}
 	return append(pieces, text), true
+}
+
+// sameItems is the last check of the output before it is written: cut the same way, it must
+// hold n items (each was parsed again and compared with what it must read as; what is left to go
+// wrong is the list's assembly). On a refusal the framework's path runs and reports.
+func sameItems(out []byte, n int) bool {
+	l, ok := cut(out)
+	return ok && len(l.items) == n
 }
 
 // layout is where a ResourceList's items sit in its text.
@@ -247,43 +253,21 @@ type itemInfo struct {
 	file    *framework.File
 }
 
-// injectItems injects into every item in parallel. Planning every item before any output is
-// used keeps a failing run from changing anything: one failure and nothing is returned.
+// injectItems injects into every item, one after the other. Planning every item before any
+// output is used keeps a failing run from changing anything: one failure and nothing is returned.
 func injectItems(in *inject.Injector, data []byte, l layout) ([][]byte, []itemInfo, bool) {
 	outs := make([][]byte, len(l.items))
 	infos := make([]itemInfo, len(l.items))
-	failed := make([]bool, len(l.items))
-	workers := min(runtime.GOMAXPROCS(0), len(l.items))
-	next := make(chan int, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				src := data[l.items[i][0]:l.items[i][1]]
-				readable := false
-				out, reps, err := in.DocumentInspect(src, func(root *yaml.Node) {
-					readable = root.Kind == yaml.MappingNode && annotatable(root)
-					infos[i].ref, infos[i].file = identity(root)
-				})
-				if err != nil || !readable || len(out) == 0 {
-					failed[i] = true
-					continue
-				}
-				outs[i], infos[i].reports = out, reps
-			}
-		}()
-	}
-	for i := range l.items {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, f := range failed {
-		if f {
+	for i, item := range l.items {
+		readable := false
+		out, reps, err := in.DocumentInspect(data[item[0]:item[1]], func(root *yaml.Node) {
+			readable = root.Kind == yaml.MappingNode && annotatable(root)
+			infos[i].ref, infos[i].file = identity(root)
+		})
+		if err != nil || !readable || len(out) == 0 {
 			return nil, nil, false
 		}
+		outs[i], infos[i].reports = out, reps
 	}
 	return outs, infos, true
 }
@@ -340,11 +324,10 @@ func entry(n *yaml.Node, key string) (k, v *yaml.Node) {
 	return nil, nil
 }
 
-// field is the value of a scalar entry, a copy: it is kept after the item (results name the
-// item), and the parser's strings share the item's text.
+// field is the value of a scalar entry.
 func field(n *yaml.Node, key string) string {
 	if v := value(n, key); v != nil && v.Kind == yaml.ScalarNode {
-		return strings.Clone(v.Value)
+		return v.Value
 	}
 	return ""
 }

@@ -12,9 +12,7 @@ package schedule
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 	_ "time/tzdata" // the same answer on every machine, whatever its zoneinfo
 
@@ -52,52 +50,10 @@ func MinInterval(s Spec) (time.Duration, error) {
 	return gap, err
 }
 
-// intervals is maxInterval memoised: a stream has few distinct schedule and zone pairs, and
-// every CronWorkflow asks.
+// intervals returns the longest and shortest gaps of a spec's schedules together.
 func intervals(s Spec) (longest, shortest time.Duration, err error) {
-	key := keyOf(s)
-	cache.RLock()
-	r, ok := cache.m[key]
-	cache.RUnlock()
-	if ok {
-		return r.gap, r.minGap, r.err
-	}
 	g, err := maxInterval(s)
-	// The key's strings may share a parsed document's text (inject's parser does that): kept,
-	// they get copies of their own, so the cache holds no document alive.
-	key.timezone, key.first = strings.Clone(key.timezone), strings.Clone(key.first)
-	cache.Lock()
-	cache.m[key] = result{g.gap, g.minGap, err}
-	cache.Unlock()
 	return g.gap, g.minGap, err
-}
-
-type result struct {
-	gap, minGap time.Duration
-	err         error
-}
-
-// cacheKey identifies a Spec: its zone, how many schedules, the first, and the others each
-// after its length (so no two lists share a key). A job with one schedule builds no string.
-type cacheKey struct {
-	timezone, first, rest string
-	n                     int
-}
-
-func keyOf(s Spec) cacheKey {
-	k := cacheKey{timezone: s.Timezone, n: len(s.Schedules)}
-	var b strings.Builder
-	for i, text := range s.Schedules {
-		if i == 0 {
-			k.first = text
-			continue
-		}
-		b.WriteString(strconv.Itoa(len(text)))
-		b.WriteByte(':')
-		b.WriteString(text)
-	}
-	k.rest = b.String()
-	return k
 }
 
 // scanned is what a scan finds: the longest and shortest gaps and the number of runs.
@@ -105,11 +61,6 @@ type scanned struct {
 	gap, minGap time.Duration
 	fires       int
 }
-
-var cache = struct {
-	sync.RWMutex
-	m map[cacheKey]result
-}{m: map[cacheKey]result{}}
 
 func maxInterval(s Spec) (scanned, error) {
 	if len(s.Schedules) == 0 {

@@ -24,6 +24,14 @@ var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' reference
 // Locate returns the 1-based line of src that err (from go-yaml v3 parsing src) is about, 0 when
 // it names none, and the message without go-yaml's prefix.
 func Locate(err error, src []byte) (int, string) {
+	line, msg := locate(err, src)
+	if strings.HasPrefix(msg, "found incompatible YAML document") {
+		msg += " (go-yaml, which Kubernetes tools use, reads YAML 1.1: remove the %YAML directive)"
+	}
+	return line, msg
+}
+
+func locate(err error, src []byte) (int, string) {
 	msg := err.Error()
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -37,6 +45,11 @@ func Locate(err error, src []byte) (int, string) {
 			line = blockProblemLine(src, m[2], line)
 		}
 		return line, m[2]
+	}
+	for _, p := range parserErrors {
+		if strings.HasPrefix(msg, "yaml: "+p) {
+			return 1, strings.TrimPrefix(msg, "yaml: ") // go-yaml leaves out its line 0, the first
+		}
 	}
 	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
 		// go-yaml gives no line: the alias is the first "*name" not inside the anchor's document.

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -426,40 +425,11 @@ func (c *Config) Selects(namespace string, resourceLabels map[string]string) boo
 			return false
 		}
 	}
-	sel, err := selector(c.Spec.Selector.LabelSelector)
+	sel, err := labels.Parse(c.Spec.Selector.LabelSelector)
 	if err != nil { // Complete already refused it
 		return false
 	}
 	return sel.Matches(labels.Set(resourceLabels))
-}
-
-// selectors memoises labels.Parse: Selects asks for every resource, and a run has one selector.
-// A parsed selector is only read (Matches), so goroutines share it. Bounded.
-var selectors = struct {
-	sync.RWMutex
-	m map[string]labels.Selector
-}{m: map[string]labels.Selector{}}
-
-const maxSelectors = 64
-
-// selector returns labels.Parse(text), parsed once per text.
-func selector(text string) (labels.Selector, error) {
-	selectors.RLock()
-	sel, ok := selectors.m[text]
-	selectors.RUnlock()
-	if ok {
-		return sel, nil
-	}
-	sel, err := labels.Parse(text)
-	if err != nil {
-		return nil, err
-	}
-	selectors.Lock()
-	if len(selectors.m) < maxSelectors {
-		selectors.m[text] = sel
-	}
-	selectors.Unlock()
-	return sel, nil
 }
 
 // StaticLabels returns the declared static labels with a resource's annotation overrides

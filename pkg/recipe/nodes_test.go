@@ -12,8 +12,7 @@ import (
 )
 
 // TestNodesReadBack: every metric Nodes renders reads back, as Kubernetes reads YAML
-// (sigs.k8s.io/yaml), as exactly that metric: its own name, help, labels, when and gauge,
-// although metrics share key nodes and a job's label list; Metric.Node on its own too.
+// (sigs.k8s.io/yaml), as exactly that metric: its own name, help, labels, when and gauge.
 func TestNodesReadBack(t *testing.T) {
 	c, err := config.Parse([]byte("apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\n" +
 		"spec: {metrics: {currentRun: {enabled: true}, consecutiveFailures: {enabled: true}}, labels: {static: {team: data}}}\n"))
@@ -35,8 +34,7 @@ func TestNodesReadBack(t *testing.T) {
 		if len(nodes) != len(ms) {
 			t.Fatalf("%s: %d nodes for %d metrics", name, len(nodes), len(ms))
 		}
-		for i, n := range append(nodes, nodesOneByOne(ms)...) {
-			i %= len(ms)
+		for i, n := range nodes {
 			text, err := yaml.Marshal(n)
 			if err != nil {
 				t.Fatal(err)
@@ -56,48 +54,5 @@ func TestNodesReadBack(t *testing.T) {
 	}
 	if len(job) < 4 {
 		t.Fatalf("only %d metrics: the configuration above enables more", len(job))
-	}
-}
-
-// nodesOneByOne renders each metric on its own (Metric.Node).
-func nodesOneByOne(ms []recipe.Metric) []*yaml.Node {
-	var out []*yaml.Node
-	for _, m := range ms {
-		out = append(out, m.Node())
-	}
-	return out
-}
-
-// TestNodesAllocationsScale: the trees come from arrays sized up front, so rendering costs no
-// allocation per label and the same number for every further metric, whether it shares the
-// label list or has its own (a short size would send nodes to the heap one by one). Metrics
-// here have every optional field: the sizes' worst case.
-func TestNodesAllocationsScale(t *testing.T) {
-	perMetric := map[bool]float64{}
-	for _, own := range []bool{false, true} { // one label list for all, or one each
-		allocs := func(metrics, labels int) float64 {
-			ms := make([]recipe.Metric, metrics)
-			var ls []recipe.Label
-			for i := range ms {
-				if i == 0 || own {
-					ls = make([]recipe.Label, labels)
-					for j := range ls {
-						ls[j] = recipe.Label{Key: "k" + string(rune('a'+j)), Value: "v"}
-					}
-				}
-				ms[i] = recipe.Metric{Name: "m", Help: "h", Labels: ls, When: "{{=true}}", Gauge: recipe.Gauge{Value: "1", Realtime: true, Operation: "Add"}}
-			}
-			return testing.AllocsPerRun(20, func() { recipe.Nodes(ms) })
-		}
-		one, two := allocs(1, 1), allocs(2, 1)
-		perMetric[own] = two - one
-		for _, c := range [][2]int{{1, 0}, {1, 6}, {2, 6}, {12, 1}, {12, 6}} {
-			if got, want := allocs(c[0], c[1]), one+float64(c[0]-1)*(two-one); got != want {
-				t.Errorf("own lists %v, %d metrics with %d labels: %v allocations, want %v (%v for one metric, %v more per metric)", own, c[0], c[1], got, want, one, two-one)
-			}
-		}
-	}
-	if perMetric[true] != perMetric[false] {
-		t.Errorf("a metric with its own label list costs %v allocations, with the shared list %v: its list's nodes went to the heap", perMetric[true], perMetric[false])
 	}
 }

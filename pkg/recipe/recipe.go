@@ -165,142 +165,41 @@ func Names(ms []Metric) []string {
 
 // Node renders a metric as a YAML mapping node. Scalars that YAML would not read back as the
 // same string are double-quoted, everything else is plain, so output is stable and readable.
-// Its nodes come from one allocation (a run renders one list per resource).
 func (m Metric) Node() *yaml.Node {
-	t := &tree{nodes: make([]yaml.Node, 0, 16+5*len(m.Labels)), content: make([]*yaml.Node, 0, 16+5*len(m.Labels))}
-	return m.node(t, t.labels(m.Labels))
-}
-
-// labels renders a label list.
-func (t *tree) labels(ls []Label) *yaml.Node {
-	labels := t.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
-	labels.Content = t.slice(len(ls))
-	for _, l := range ls {
-		labels.Content = append(labels.Content, t.mapping("key", t.scalar(l.Key), "value", t.scalar(l.Value)))
+	labels := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{}}
+	for _, l := range m.Labels {
+		labels.Content = append(labels.Content, mapping("key", Scalar(l.Key), "value", Scalar(l.Value)))
 	}
-	return labels
-}
-
-func (m Metric) node(t *tree, labels *yaml.Node) *yaml.Node {
-	gauge := []*yaml.Node{t.key("value"), t.scalar(m.Gauge.Value)}
+	gauge := []any{"value", Scalar(m.Gauge.Value)}
 	if m.Gauge.Realtime {
-		gauge = append(gauge, t.key("realtime"), t.node(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}))
+		gauge = append(gauge, "realtime", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 	}
 	if m.Gauge.Operation != "" {
-		gauge = append(gauge, t.key("operation"), t.scalar(m.Gauge.Operation))
+		gauge = append(gauge, "operation", Scalar(m.Gauge.Operation))
 	}
-	g := t.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: append(t.slice(len(gauge)), gauge...)})
+	pairs := []any{"name", Scalar(m.Name), "help", Scalar(m.Help), "labels", labels}
 	if m.When != "" {
-		return t.mapping("name", t.scalar(m.Name), "help", t.scalar(m.Help), "labels", labels, "when", t.scalar(m.When), "gauge", g)
+		pairs = append(pairs, "when", Scalar(m.When))
 	}
-	return t.mapping("name", t.scalar(m.Name), "help", t.scalar(m.Help), "labels", labels, "gauge", g)
+	return mapping(append(pairs, "gauge", mapping(gauge...))...)
 }
 
-// tree hands out nodes and content slices from two preallocated arrays, falling back to the
-// heap when they are full (pointers into a full array stay valid: it is never grown). A
-// mapping key is one node per tree, shared by every mapping that has it.
-type tree struct {
-	nodes   []yaml.Node
-	content []*yaml.Node
-	keys    []*yaml.Node
-}
-
-func (t *tree) node(n yaml.Node) *yaml.Node {
-	if len(t.nodes) == cap(t.nodes) {
-		p := new(yaml.Node) // not &n: n would then always escape
-		*p = n
-		return p
+// Nodes renders a list of metrics, each a tree of its own.
+func Nodes(ms []Metric) []*yaml.Node {
+	out := make([]*yaml.Node, len(ms))
+	for i, m := range ms {
+		out[i] = m.Node()
 	}
-	t.nodes = append(t.nodes, n)
-	return &t.nodes[len(t.nodes)-1]
-}
-
-// slice returns an empty slice with room for n pointers.
-func (t *tree) slice(n int) []*yaml.Node {
-	if len(t.content)+n > cap(t.content) {
-		return make([]*yaml.Node, 0, n)
-	}
-	out := t.content[len(t.content) : len(t.content) : len(t.content)+n]
-	t.content = t.content[:len(t.content)+n]
 	return out
 }
-
-func (t *tree) key(k string) *yaml.Node {
-	for _, n := range t.keys {
-		if n.Value == k {
-			return n
-		}
-	}
-	n := t.node(scalar(k))
-	t.keys = append(t.keys, n)
-	return n
-}
-
-func (t *tree) scalar(v string) *yaml.Node { return t.node(scalar(v)) }
 
 // mapping builds a mapping of keys (strings) and values (nodes), alternating.
-func (t *tree) mapping(pairs ...any) *yaml.Node {
-	n := t.node(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
-	n.Content = t.slice(len(pairs))
+func mapping(pairs ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	for i := 0; i < len(pairs); i += 2 {
-		n.Content = append(n.Content, t.key(pairs[i].(string)), pairs[i+1].(*yaml.Node))
+		n.Content = append(n.Content, Scalar(pairs[i].(string)), pairs[i+1].(*yaml.Node))
 	}
 	return n
-}
-
-// Nodes renders a list of metrics. Metrics built with the same label list (BuildJob gives all
-// of a job's metrics one) share its node, as they share the list: the trees are for reading
-// and writing out, not for editing in place (kyaml's writer copies before it edits).
-func Nodes(ms []Metric) []*yaml.Node {
-	if len(ms) == 0 {
-		return []*yaml.Node{}
-	}
-	out := make([]*yaml.Node, len(ms))
-	nodes, slots, keys := size(ms)
-	t := &tree{nodes: make([]yaml.Node, 0, nodes), content: make([]*yaml.Node, 0, slots), keys: make([]*yaml.Node, 0, keys)}
-	first := t.labels(ms[0].Labels)
-	for i, m := range ms {
-		labels := first
-		if i > 0 && !sameList(m.Labels, ms[0].Labels) {
-			labels = t.labels(m.Labels)
-		}
-		out[i] = m.node(t, labels)
-	}
-	return out
-}
-
-// size counts the nodes (keys among them) and content slots Nodes builds for ms, so that its
-// tree is allocated once at its size.
-func size(ms []Metric) (nodes, slots, keys int) {
-	keys = 5 // name, help, labels, gauge, value
-	when, realtime, operation, label := 0, 0, 0, 0
-	for i, m := range ms {
-		nodes += 5 // the mapping, name, help, gauge mapping and value
-		slots += 10
-		if m.When != "" {
-			nodes, slots, when = nodes+1, slots+2, 1
-		}
-		if m.Gauge.Realtime {
-			nodes, slots, realtime = nodes+1, slots+2, 1
-		}
-		if m.Gauge.Operation != "" {
-			nodes, slots, operation = nodes+1, slots+2, 1
-		}
-		if i == 0 || !sameList(m.Labels, ms[0].Labels) {
-			nodes += 1 + 3*len(m.Labels) // the list, and each label's mapping, key and value
-			slots += 5 * len(m.Labels)
-			if len(m.Labels) > 0 {
-				label = 1
-			}
-		}
-	}
-	keys += when + realtime + operation + label
-	return nodes + keys, slots, keys
-}
-
-// sameList reports whether a and b are the same slice (not merely equal).
-func sameList(a, b []Label) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // yaml11Words are read as booleans or null by YAML 1.1 parsers (kubectl's included): quote them.
@@ -309,12 +208,7 @@ var yaml11Words = map[string]bool{"y": true, "n": true, "yes": true, "no": true,
 
 // Scalar returns a string scalar node, plain when that is unambiguous, double-quoted otherwise.
 func Scalar(v string) *yaml.Node {
-	n := scalar(v)
-	return &n
-}
-
-func scalar(v string) yaml.Node {
-	n := yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
 	if !PlainSafe(v) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
