@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 
 	yaml "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
@@ -69,9 +67,7 @@ func runFunction(data []byte, root *yaml.Node, offset int, env Env) int {
 	if err := checkResourceList(root, offset); err != nil {
 		return fail(env, err)
 	}
-	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(data), Writer: env.Stdout, KeepReaderAnnotations: true}
-	err := framework.Execute(krm.Processor(), rw)
-	if err != nil {
+	if err := krm.Execute(data, env.Stdout); err != nil {
 		fmt.Fprintf(env.Stderr, "argo-metrics-gen: %v\n", err)
 		return ExitError
 	}

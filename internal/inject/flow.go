@@ -145,6 +145,23 @@ func (s *source) flowSplice(e *edit) ([]splice, error) {
 	// One entry per line: the new ones go on lines of their own before the closing bracket (or
 	// after the opening one, when the list is empty), after any comment; a comma follows the
 	// last entry if it has none.
+	var out []splice
+	if len(target.Content) > 0 && !f.comma {
+		out = append(out, splice{f.lastSig, f.lastSig, ","})
+	}
+	closeStart := s.starts[closeLine-1]
+	if isBlank(s.src[closeStart:f.close]) && s.lineOf(f.lastSig) < closeLine {
+		// The bracket starts its line: the entries go on lines before it.
+		var b strings.Builder
+		for i, entry := range entries {
+			b.WriteString(strings.Repeat(" ", entryIndent) + entry)
+			if i < len(entries)-1 {
+				b.WriteString(",")
+			}
+			b.WriteString(s.eol)
+		}
+		return append(out, splice{closeStart, closeStart, b.String()}), nil
+	}
 	var b strings.Builder
 	for i, entry := range entries {
 		if i > 0 {
@@ -152,18 +169,7 @@ func (s *source) flowSplice(e *edit) ([]splice, error) {
 		}
 		b.WriteString(s.eol + strings.Repeat(" ", entryIndent) + entry)
 	}
-	text := b.String()
-	var out []splice
-	if len(target.Content) > 0 && !f.comma {
-		out = append(out, splice{f.lastSig, f.lastSig, ","})
-	}
-	closeStart := s.starts[closeLine-1]
-	if isBlank(s.src[closeStart:f.close]) && s.lineOf(f.lastSig) < closeLine {
-		// "]" starts its line: the entries end the line before it.
-		at := s.ends[closeLine-2]
-		return append(out, splice{at, at, text}), nil
-	}
-	return append(out, splice{f.lastSig, f.lastSig, text}), nil
+	return append(out, splice{f.lastSig, f.lastSig, b.String()}), nil
 }
 
 // entryStartsLine reports whether node n is the first thing on its line.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -104,17 +105,30 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// onlyAdded reports whether every line of before appears, in order, in after.
+// onlyAdded reports whether every line of before appears, in order, in after (lines cut where
+// go-yaml cuts them; a last line without a line break may gain one).
 func onlyAdded(before, after []byte) bool {
-	b := strings.SplitAfter(string(before), "\n")
-	a := strings.SplitAfter(string(after), "\n")
+	b, a := yamlLines(before), yamlLines(after)
 	j := 0
 	for _, line := range a {
-		if j < len(b) && (line == b[j] || (j == len(b)-1 && strings.TrimSuffix(line, "\n") == b[j])) {
+		if j < len(b) && (line == b[j] || (j == len(b)-1 && strings.TrimRight(line, "\r\n") == b[j])) {
 			j++
 		}
 	}
 	return j == len(b)
+}
+
+var lineRE = regexp.MustCompile("[^\r\n\u0085\u2028\u2029]*(\r\n|\r|\n|\u0085|\u2028|\u2029|$)")
+
+// yamlLines cuts text into lines where go-yaml does, each with its line break.
+func yamlLines(text []byte) []string {
+	var out []string
+	for _, l := range lineRE.FindAllString(string(text), -1) {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // assertUntouchedIdentical checks that documents without an Argo change come out as the same

@@ -106,13 +106,13 @@ type edit struct {
 
 // resource is an Argo object found in a document (at its root or inside a kind: List).
 type resource struct {
-	path              []*yaml.Node // root .. the resource mapping
-	kind, ns, name    string
-	line              int
-	labels, annots    map[string]string
-	metadataNode      *yaml.Node
-	metadataAlias     *yaml.Node // metadata's alias node when it is one: readable, not editable
-	annotationsKeyIdx int
+	path           []*yaml.Node // root .. the resource mapping
+	kind, ns, name string
+	line           int
+	labels, annots map[string]string
+	metadataNode   *yaml.Node
+	metadataAlias  *yaml.Node          // metadata's alias node when it is one: readable, not editable
+	aliased        map[*yaml.Node]bool // the document's nodes that an alias names
 }
 
 // plan computes the edits that bring every treated resource in doc to the desired state.
@@ -126,6 +126,10 @@ func (in *Injector) plan(doc *yaml.Node) ([]edit, []Report, error) {
 	var reports []Report
 	if err := in.findResources([]*yaml.Node{root}, &resources, 0); err != nil {
 		return nil, nil, err
+	}
+	aliased := aliasTargets(doc)
+	for _, r := range resources {
+		r.aliased = aliased
 	}
 	reports = append(reports, kindless(root)...)
 	var edits []edit
@@ -285,7 +289,7 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 		wfPath, wfField = append(clip(specPath), wf), "spec.workflowSpec"
 	}
 	wf := wfPath[len(wfPath)-1]
-	if err := editable(wf, wfField); err != nil {
+	if err := r.editable(wf, wfField); err != nil {
 		return nil, rep, bad(wf, "%v", err)
 	}
 
@@ -295,13 +299,16 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 	case metricsIdx < 0:
 		edits = append(edits, edit{op: opAddKey, path: wfPath, key: "metrics", value: promMapping(desired)})
 	case isNull(wf.Content[metricsIdx+1]):
+		if err := r.editable(wf.Content[metricsIdx+1], wfField+".metrics"); err != nil {
+			return nil, rep, bad(wf.Content[metricsIdx+1], "%v", err)
+		}
 		edits = append(edits, edit{op: opSetValue, path: wfPath, key: "metrics", value: promMapping(desired)})
 	default:
 		metrics := wf.Content[metricsIdx+1]
 		if metrics.Kind != yaml.MappingNode {
 			return nil, rep, bad(metrics, "%s.metrics must be a mapping with a prometheus list, got %s", wfField, kindName(metrics))
 		}
-		if err := editable(metrics, wfField+".metrics"); err != nil {
+		if err := r.editable(metrics, wfField+".metrics"); err != nil {
 			return nil, rep, bad(metrics, "%v", err)
 		}
 		mPath := append(clip(wfPath), metrics)
@@ -310,13 +317,16 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 		case promIdx < 0:
 			edits = append(edits, edit{op: opAddKey, path: mPath, key: "prometheus", value: seqNode(desired)})
 		case isNull(metrics.Content[promIdx+1]):
+			if err := r.editable(metrics.Content[promIdx+1], wfField+".metrics.prometheus"); err != nil {
+				return nil, rep, bad(metrics.Content[promIdx+1], "%v", err)
+			}
 			edits = append(edits, edit{op: opSetValue, path: mPath, key: "prometheus", value: seqNode(desired)})
 		default:
 			prom := metrics.Content[promIdx+1]
 			if prom.Kind != yaml.SequenceNode {
 				return nil, rep, bad(prom, "%s.metrics.prometheus must be a list, got %s", wfField, kindName(prom))
 			}
-			if err := editable(prom, wfField+".metrics.prometheus"); err != nil {
+			if err := r.editable(prom, wfField+".metrics.prometheus"); err != nil {
 				return nil, rep, bad(prom, "%v", err)
 			}
 			e, changed, err := in.planSequence(prom, append(clip(mPath), prom), desired, names, r, wfField)
@@ -428,7 +438,7 @@ func annotationEdit(r *resource, value string) (*edit, error) {
 	if r.metadataAlias != nil {
 		return nil, fmt.Errorf("metadata is an alias (*%s); recording the managed metrics in its annotations would change every alias of it: expand it", r.metadataAlias.Value)
 	}
-	if err := editable(md, "metadata"); err != nil {
+	if err := r.editable(md, "metadata"); err != nil {
 		return nil, err
 	}
 	idx := keyIndex(md, "annotations")
@@ -438,11 +448,14 @@ func annotationEdit(r *resource, value string) (*edit, error) {
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar(config.AnnotationManaged), val}}
 		return &edit{op: opAddKey, path: mdPath, key: "annotations", value: m}, nil
 	case isNull(md.Content[idx+1]):
+		if err := r.editable(md.Content[idx+1], "metadata.annotations"); err != nil {
+			return nil, err
+		}
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{recipe.Scalar(config.AnnotationManaged), val}}
 		return &edit{op: opSetValue, path: mdPath, key: "annotations", value: m}, nil
 	}
 	ann := md.Content[idx+1]
-	if err := editable(ann, "metadata.annotations"); err != nil {
+	if err := r.editable(ann, "metadata.annotations"); err != nil {
 		return nil, err
 	}
 	annPath := append(clip(mdPath), ann)
@@ -479,14 +492,30 @@ func child(n *yaml.Node, key, field string) (*yaml.Node, error) {
 	return v, nil
 }
 
-// editable refuses containers whose edit would leak elsewhere (an anchor other nodes alias) or
-// that hide keys behind a merge key.
-func editable(n *yaml.Node, field string) error {
+// aliasTargets returns the nodes of doc that an alias names.
+func aliasTargets(doc *yaml.Node) map[*yaml.Node]bool {
+	out := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			out[n.Alias] = true
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return out
+}
+
+// editable refuses nodes whose edit would leak elsewhere (an alias, or an anchor an alias names:
+// an anchor nothing names is just a name) or that hide keys behind a merge key.
+func (r *resource) editable(n *yaml.Node, field string) error {
 	if n.Kind == yaml.AliasNode {
 		return fmt.Errorf("%s is an alias (*%s); adding the metrics would edit what it points to and so every alias of it: expand it so each resource gets its own metrics", field, n.Value)
 	}
-	if n.Anchor != "" {
-		return fmt.Errorf("%s carries the anchor &%s; editing it would change every alias of it, expand the alias instead", field, n.Anchor)
+	if n.Anchor != "" && r.aliased[n] {
+		return fmt.Errorf("%s carries the anchor &%s, which an alias uses; editing it would change every alias of it, expand the alias instead", field, n.Anchor)
 	}
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {

@@ -31,8 +31,8 @@ func newSource(src []byte, root *yaml.Node) *source {
 		if s.eol == "" && next > end && src[end] != 0xc2 && src[end] != 0xe2 {
 			s.eol = string(src[end:next]) // the document's own line break: LF, CR LF or CR
 		}
-		if next == end {
-			break
+		if next == end || next == len(src) {
+			break // no line after a final line break
 		}
 		off = next
 	}
@@ -244,6 +244,9 @@ func (s *source) apply(edits []edit) ([]byte, error) {
 		if sp.start < pos {
 			return nil, fmt.Errorf("two edits overlap at line %d", s.lineOf(sp.start))
 		}
+		if strings.HasSuffix(sp.text, "\r") && sp.end < len(s.src) && s.src[sp.end] == '\n' {
+			sp.text += "\n" // our CR before the LF of a blank line would make them one CR LF break
+		}
 		out = append(append(out, s.src[pos:sp.start]...), sp.text...)
 		pos = sp.end
 	}
@@ -349,14 +352,11 @@ func (s *source) appendAt(n *yaml.Node, parents []*yaml.Node, col int) (insertio
 }
 
 // after is where lines inserted after line l go: after its line break, or after a break of
-// our own when it has none. A CR LF document cut after its last CR gets the LF.
+// our own when it has none.
 func (s *source) after(l int) insertion {
 	at := s.lineEnd(l)
-	switch {
-	case s.ends[l-1] == len(s.src):
+	if s.ends[l-1] == len(s.src) {
 		return insertion{at, s.eol}
-	case at == len(s.src) && s.eol == "\r\n" && s.src[at-1] == '\r':
-		return insertion{at, "\n"}
 	}
 	return insertion{at, ""}
 }
@@ -385,7 +385,7 @@ func (s *source) replaceNull(e *edit, k, old *yaml.Node) ([]splice, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := k.Line
+	last := max(k.Line, s.lineOf(s.propsEnd(s.offset(old)))) // an anchor may stand on a line of its own
 	var out []splice
 	if end > start {
 		line, ls := s.lineOf(start), s.starts[s.lineOf(start)-1]
@@ -407,44 +407,42 @@ func (s *source) replaceNull(e *edit, k, old *yaml.Node) ([]splice, error) {
 }
 
 // nullText returns the text a null value takes that a new value replaces: its tag and its token
-// ("~", "null", ...), or an empty range where it has neither (its anchor stays).
+// ("~", "null", "”", ...), or an empty range where it has neither (its anchor stays).
 func (s *source) nullText(n *yaml.Node) (int, int, error) {
 	off := s.offset(n)
 	if off < 0 {
 		return 0, 0, fmt.Errorf("null at line %d not found", n.Line)
 	}
-	start, end := -1, off
-	for p := off; p < len(s.src) && (s.src[p] == '&' || s.src[p] == '!'); {
+	start, end, content := -1, off, off
+	for p := off; p < len(s.src) && (s.src[p] == '&' || s.src[p] == '!'); p = content {
 		e := propEnd(s.src, p)
 		if s.src[p] == '!' {
-			if start < 0 {
-				start = p
-			}
-			end = e
+			start, end = first(start, p), e
 		}
-		if q := s.skipSpace(e); q < len(s.src) && (s.src[q] == '&' || s.src[q] == '!') {
-			p = q
-			continue
-		}
-		break
+		content = s.skipSpace(e)
 	}
-	if n.Value != "" {
-		q := s.skipSpace(end)
-		if start < 0 {
-			q = off
-		}
-		if !bytes.HasPrefix(s.src[q:], []byte(n.Value)) {
-			return 0, 0, fmt.Errorf("null %q at line %d not found", n.Value, n.Line)
+	if n.Value != "" || n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
+		e, err := s.scalarEnd(n, content, false, -1)
+		if err != nil {
+			return 0, 0, err
 		}
 		if start < 0 {
-			start = q
+			start = content
 		}
-		end = q + len(n.Value)
+		end = e
 	}
 	if start < 0 {
 		return off, off, nil
 	}
 	return start, end, nil
+}
+
+// first is the earlier of two offsets, -1 being none.
+func first(a, b int) int {
+	if a < 0 {
+		return b
+	}
+	return min(a, b)
 }
 
 // skipSpace skips spaces, tabs, line breaks and comments from off.
@@ -677,7 +675,7 @@ func (s *source) scalarEnd(n *yaml.Node, off int, flow bool, indent int) (int, e
 	// A plain scalar on several lines: its lines up to a comment, the end of its lines (and in
 	// flow, a flow indicator); the text found must fold to the value.
 	end := off
-	var text []string
+	var text, breaks []string
 	for l, pos := s.lineOf(off), off; l <= s.lines(); l++ {
 		line := b[pos:s.ends[l-1]]
 		if l > s.lineOf(off) {
@@ -704,35 +702,52 @@ func (s *source) scalarEnd(n *yaml.Node, off int, flow bool, indent int) (int, e
 		if cut < len(line) || l == s.lines() {
 			break
 		}
+		breaks = append(breaks, string(b[s.ends[l-1]:s.starts[l]]))
 		pos = s.starts[l]
 	}
-	if fold(text) != n.Value {
+	if fold(text, breaks) != n.Value {
 		return fail()
 	}
 	return end, nil
 }
 
-// fold joins the lines of a plain scalar as YAML does: one line break is a space, n > 1 are
-// n-1 newlines; trailing empty lines are not part of it.
-func fold(lines []string) string {
+// fold joins the lines of a plain scalar as go-yaml does: a line break is a space, or, followed
+// by empty lines, their line breaks; a break is "\n", except LS and PS, which stay themselves
+// (and are no space). Trailing empty lines are not part of the scalar. breaks[i] follows lines[i].
+func fold(lines, breaks []string) string {
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
+	norm := func(br string) string {
+		if br == "\u2028" || br == "\u2029" {
+			return br
+		}
+		return "\n"
+	}
 	var b strings.Builder
-	empty := 0
-	for i, l := range lines {
-		if l == "" {
-			empty++
-			continue
+	for i := 0; i < len(lines); {
+		b.WriteString(lines[i])
+		j := i + 1
+		for j < len(lines) && lines[j] == "" {
+			j++
 		}
-		if i > 0 {
-			if empty == 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(strings.Repeat("\n", empty))
+		if j == len(lines) {
+			break
 		}
-		empty = 0
-		b.WriteString(l)
+		lead := norm(breaks[i])
+		var trailing strings.Builder
+		for k := i + 1; k < j; k++ {
+			trailing.WriteString(norm(breaks[k]))
+		}
+		switch {
+		case lead != "\n":
+			b.WriteString(lead + trailing.String())
+		case trailing.Len() == 0:
+			b.WriteByte(' ')
+		default:
+			b.WriteString(trailing.String())
+		}
+		i = j
 	}
 	return b.String()
 }

@@ -131,7 +131,7 @@ type layout struct {
 // left of it (or at it without a dash). Blank and comment lines go with the item before them.
 func cut(data []byte) (layout, bool) {
 	var l layout
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.ContainsRune(data, '\r') || endsWithIndentedComment(data) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.ContainsRune(data, '\r') {
 		return l, false
 	}
 	off, line := 0, 1
@@ -200,27 +200,6 @@ scan:
 	return l, true
 }
 
-// endsWithIndentedComment: after the text's last line of content come only blank and comment
-// lines, one of the comments indented. yaml.v3 loses such a comment after an empty value at
-// the end of a stream ("a:\n  # c"), so kyaml's framework does not write it where the byte path
-// would: that layout is left to the framework.
-func endsWithIndentedComment(data []byte) bool {
-	indented := false
-	for rest := data; len(rest) > 0; {
-		i := bytes.LastIndexByte(bytes.TrimSuffix(rest, []byte("\n")), '\n') + 1
-		line := bytes.TrimRight(rest[i:], "\n")
-		rest = rest[:i]
-		switch t := bytes.TrimLeft(line, " "); {
-		case len(t) == 0:
-		case t[0] == '#':
-			indented = indented || len(t) < len(line)
-		default:
-			return indented
-		}
-	}
-	return indented
-}
-
 func lineEnd(data []byte, off int) int {
 	if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
 		return off + i + 1
@@ -273,15 +252,16 @@ func injectItems(in *inject.Injector, data []byte, l layout) ([][]byte, []itemIn
 }
 
 // annotatable: kyaml's reader can annotate the item as it is: no metadata, or metadata a mapping
-// whose annotations, if any, are a mapping. Its reader fails on "metadata: 0" and replaces
-// "annotations: 0" (the item then comes back without it), so the byte path leaves those to it.
+// whose annotations, if any, are a mapping or null. Its reader fails on "metadata: 0" and
+// replaces "annotations: 0" (the item then comes back without it), so the byte path leaves
+// those to it. (Null annotations it drops, as Kubernetes reads them: the byte path keeps them.)
 func annotatable(item *yaml.Node) bool {
 	md := value(item, "metadata")
 	if md == nil {
 		return true
 	}
 	annots := value(md, "annotations")
-	return md.Kind == yaml.MappingNode && (annots == nil || annots.Kind == yaml.MappingNode)
+	return md.Kind == yaml.MappingNode && (annots == nil || annots.Kind == yaml.MappingNode || annots.Tag == "!!null")
 }
 
 // identity is what resourceRef and fileRef read from an RNode, read from the parsed item.

@@ -3,11 +3,16 @@
 package krm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -123,4 +128,67 @@ func inFile(err error, file string) error {
 		return &c
 	}
 	return err
+}
+
+// Execute runs the function through kyaml's framework on a ResourceList's text and writes the
+// output to w. Before it writes, every item of the output must read back as the item the
+// function produced (kyaml's writer restyles items; where it would change one's value, such as
+// a folded scalar with more-indented lines, nothing is written and the run fails). On the
+// function's own error, the framework's output (the items unchanged, the results) is written.
+func Execute(data []byte, w io.Writer) error {
+	var want []any
+	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		if err := process(rl); err != nil {
+			return err
+		}
+		for _, item := range rl.Items {
+			var v any
+			if err := item.YNode().Decode(&v); err != nil {
+				return err
+			}
+			want = append(want, withoutReaderAnnotations(v))
+		}
+		return nil
+	})
+	var out bytes.Buffer
+	err := framework.Execute(p, &kio.ByteReadWriter{Reader: bytes.NewReader(data), Writer: &out, KeepReaderAnnotations: true})
+	if err == nil {
+		var got struct {
+			Items []any `yaml:"items"`
+		}
+		if uerr := yaml.Unmarshal(out.Bytes(), &got); uerr != nil || len(got.Items) != len(want) {
+			return fmt.Errorf("internal error: kyaml's writer lost items (%v); nothing written, please report this input", uerr)
+		}
+		for i, item := range got.Items {
+			if !reflect.DeepEqual(withoutReaderAnnotations(item), want[i]) {
+				return fmt.Errorf("kyaml's writer, which writes ResourceLists in this layout, would change the value of item %d (%s); nothing written. Write the list in block style, one \"- \" entry per item, as Kustomize and kpt do, and the function keeps every item's text", i, describe(want[i]))
+			}
+		}
+	}
+	if _, werr := w.Write(out.Bytes()); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}
+
+// withoutReaderAnnotations drops the annotations kyaml's reader and writer add or take away.
+func withoutReaderAnnotations(v any) any {
+	m, _ := v.(map[string]any)
+	md, _ := m["metadata"].(map[string]any)
+	ann, _ := md["annotations"].(map[string]any)
+	for k := range ann {
+		if strings.HasPrefix(k, "config.kubernetes.io/") || strings.HasPrefix(k, "internal.config.kubernetes.io/") {
+			delete(ann, k)
+		}
+	}
+	if ann != nil && len(ann) == 0 {
+		delete(md, "annotations")
+	}
+	return v
+}
+
+func describe(item any) string {
+	m, _ := item.(map[string]any)
+	md, _ := m["metadata"].(map[string]any)
+	return fmt.Sprintf("%v %v", m["kind"], md["name"])
 }
