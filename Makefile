@@ -37,13 +37,15 @@ demo: build
 	@echo "== inject --check (CI): lists files that would change, exit 1"
 	@$(BIN) inject --check examples/quickstart; echo "exit $$?"
 
-## test: every test: vet; unit, golden, hostile-input and acceptance tests against the built
-## binary; every route with the real kustomize, helm v3 and v4 (make routes); the end-to-end proof
-## on a real workflow-controller (make e2e, default Argo version). Tools and control-plane
-## binaries are built once and cached under $HOME/.cache.
+## test: every test: vet; unit, golden, hostile-input, style-property and acceptance tests against
+## the built binary (the same bytes under GOMAXPROCS 1, 2 and 8); the race detector over the
+## injector, the KRM function and the schedule memo; every route with the real kustomize, helm
+## v3 and v4 (make routes); the end-to-end proof on a real workflow-controller (make e2e, default
+## Argo version). Tools and control-plane binaries are built once and cached under $HOME/.cache.
 test: vet promtool
 	PROMTOOL=$(PROMTOOL_BIN) $(GO) test ./...
 	TZ=America/New_York $(GO) test -count=1 ./internal/schedule/ ./internal/inject/
+	$(GO) test -race -count=1 ./internal/inject/ ./internal/krm/ ./internal/schedule/
 	$(MAKE) routes
 	$(MAKE) e2e
 
@@ -57,7 +59,7 @@ vet:
 
 ## fuzz: run every fuzz target for FUZZTIME each (crashers land in testdata/fuzz and stay as regression cases)
 FUZZ_TARGETS := ./internal/inject:FuzzStream ./internal/inject:FuzzScalarText ./internal/krm:FuzzResourceList \
-	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar
+	./internal/lint:FuzzLintPreview ./pkg/recipe:FuzzScalar ./internal/stylegen:FuzzStyles
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \

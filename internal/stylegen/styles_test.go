@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -90,8 +91,8 @@ func newChecker(t testing.TB) *checker {
 	return &checker{t: t, in: &inject.Injector{Config: config.Default()}, dir: t.TempDir(), refs: map[string]jobMetrics{}}
 }
 
-// check runs one manifest through the ways in; all adds the --in-place and KRM runs. It reports
-// false after a failure.
+// check runs one manifest through the ways in; all adds a second first run, --in-place and the
+// KRM function. It reports false after a failure.
 func (c *checker) check(name string, m stylegen.Manifest, all bool) bool {
 	t := c.t
 	t.Helper()
@@ -110,10 +111,6 @@ func (c *checker) check(name string, m stylegen.Manifest, all bool) bool {
 	if code != 0 {
 		return fail("pipe: exit %d: %s", code, stderr)
 	}
-	_, again, _ := c.run(m.Text, "inject")
-	if !bytes.Equal(again, out) {
-		return fail("two runs differ")
-	}
 	if err := c.sameBut(inDocs, out, m.Jobs); err != nil {
 		return fail("%v\noutput:\n%s", err, out)
 	}
@@ -125,6 +122,9 @@ func (c *checker) check(name string, m stylegen.Manifest, all bool) bool {
 	}
 	if !all {
 		return true
+	}
+	if _, again, _ := c.run(m.Text, "inject"); !bytes.Equal(again, out) {
+		return fail("two runs differ")
 	}
 	file := filepath.Join(c.dir, "in.yaml")
 	if err := os.WriteFile(file, m.Text, 0o644); err != nil {
@@ -599,4 +599,83 @@ func (c *checker) krm(m stylegen.Manifest) error {
 		}
 	}
 	return nil
+}
+
+// TestStylesSurvey runs the variants through another build of the binary (STYLES_BINARY, pipe
+// mode; skipped without it) and reports, rather than stops at, what fails: how many variants
+// by kind of failure, and the classes of style most failing variants hold. It measures an
+// older version against TestStyles' properties (STYLES_VARIANTS, default 1000).
+func TestStylesSurvey(t *testing.T) {
+	bin := os.Getenv("STYLES_BINARY")
+	if bin == "" {
+		t.Skip("STYLES_BINARY is not set")
+	}
+	n := 1000
+	fmt.Sscan(os.Getenv("STYLES_VARIANTS"), &n)
+	r := rand.New(rand.NewPCG(24, 2026))
+	c := newChecker(t)
+	kinds := map[string]int{}
+	total, failed := map[string]int{}, map[string]int{}
+	bad := 0
+	for i := 0; i < n; i++ {
+		m := stylegen.Generate(r)
+		inDocs, err := decodeStream(m.Text)
+		if err != nil {
+			t.Fatalf("the generator wrote invalid YAML: %v", err)
+		}
+		kind := ""
+		cmd := exec.Command(bin, "inject")
+		cmd.Stdin = bytes.NewReader(m.Text)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		runErr := cmd.Run()
+		switch {
+		case strings.Contains(errb.String(), "panic"):
+			kind = "panic"
+		case runErr != nil:
+			kind = "refused (exit non-zero)"
+		case out.Len() == 0:
+			kind = "exit 0, empty output"
+		default:
+			if _, err := decodeStream(out.Bytes()); err != nil {
+				kind = "exit 0, output not YAML"
+			} else if err := c.sameBut(inDocs, out.Bytes(), m.Jobs); err != nil {
+				kind = "exit 0, output not the input plus the metrics"
+			} else if err := keptLines(m.Text, out.Bytes(), editableLines(m.Text)); err != nil {
+				kind = "exit 0, lines not ours changed"
+			} else {
+				again := exec.Command(bin, "inject")
+				again.Stdin = bytes.NewReader(out.Bytes())
+				if second, err := again.Output(); err != nil || !bytes.Equal(second, out.Bytes()) {
+					kind = "exit 0, a second run changes it"
+				}
+			}
+		}
+		for _, class := range m.Classes {
+			total[class]++
+		}
+		if kind != "" {
+			kinds[kind]++
+			bad++
+			for _, class := range m.Classes {
+				failed[class]++
+			}
+		}
+	}
+	t.Logf("%s: %d of %d variants fail", bin, bad, n)
+	for k, v := range kinds {
+		t.Logf("  %5d  %s", v, k)
+	}
+	var classes []string
+	for k := range total {
+		classes = append(classes, k)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		return failed[classes[i]]*total[classes[j]] > failed[classes[j]]*total[classes[i]]
+	})
+	for _, k := range classes {
+		if failed[k] > 0 {
+			t.Logf("  %3d%% of %4d  %s", 100*failed[k]/total[k], total[k], k)
+		}
+	}
 }
