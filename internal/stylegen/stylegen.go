@@ -82,6 +82,14 @@ func Generate(c Chooser) Manifest {
 		b.WriteString(start)
 		b.WriteString(doc)
 		b.WriteString(end)
+		if i == docs-1 && end == "" && g.endsInScript && g.pick(2) == 0 {
+			// The file ends in the block scalar, without a line break: lines added after it
+			// would give its value one.
+			g.class("block scalars: ending the file without a line break")
+			text := strings.TrimSuffix(b.String(), "\n")
+			b.Reset()
+			b.WriteString(text)
+		}
 	}
 	text := g.lineBreaks(b.String())
 	m := Manifest{Text: []byte(text), Jobs: g.jobs}
@@ -93,14 +101,16 @@ func Generate(c Chooser) Manifest {
 }
 
 type gen struct {
-	c         Chooser
-	classes   map[string]bool
-	jobs      []Job
-	unit      int // indentation step of the document being written
-	seq       int // a block sequence's indentation under its key: 0 or unit
-	gap       int // spaces after a sequence item's "-"
-	json      bool
-	lblAnchor bool // the document's labels carry the anchor &lbl
+	c            Chooser
+	classes      map[string]bool
+	jobs         []Job
+	unit         int // indentation step of the document being written
+	seq          int // a block sequence's indentation under its key: 0 or unit
+	gap          int // spaces after a sequence item's "-"
+	json         bool
+	lblAnchor    bool // the document's labels carry the anchor &lbl
+	script       bool // the templates written last end in a script's block scalar
+	endsInScript bool // so does the document
 }
 
 func (g *gen) pick(n int) int { return g.c.IntN(n) }
@@ -175,7 +185,7 @@ func (g *gen) lineBreaks(text string) string {
 	case 4:
 		g.class("line breaks: LS U+2028, PS U+2029")
 		return g.replaceSome(text, "\u2028", "\u2029")
-	case 5:
+	case 5, 6:
 		if strings.HasSuffix(text, "\n") {
 			g.class("no final line break")
 			return strings.TrimSuffix(text, "\n")
@@ -244,7 +254,7 @@ func (g *gen) newJob(n int) Job {
 }
 
 func (g *gen) startDoc(json bool) {
-	g.json, g.lblAnchor = json, false
+	g.json, g.lblAnchor, g.endsInScript = json, false, false
 	g.unit = 2 + g.pick(3)
 	g.seq = g.unit * g.pick(2)
 	g.gap = 1
@@ -320,11 +330,13 @@ func (g *gen) blockCron(job Job) string {
 	if g.pick(4) == 0 && !g.lblAnchor {
 		g.class("order: keys sorted (metadata after spec)")
 		entries[2], entries[3] = entries[3], entries[2]
+		g.endsInScript = false
 	}
 	for _, e := range entries {
 		b.WriteString(e)
 	}
 	if g.pick(4) == 0 {
+		g.endsInScript = false
 		b.WriteString(g.oneOf("# trailing comment at column 0\n", "  # trailing comment, indented\n", "\n\n# after blank lines\n"))
 		g.class("comments: after the last entry")
 	}
@@ -551,6 +563,7 @@ func (g *gen) spec(job Job) string {
 	templates := g.templates(2 * u)
 	if g.pick(2) == 0 {
 		entries = append(entries, templates)
+		g.endsInScript = g.script
 	} else {
 		entries = append([]string{templates}, entries...)
 		g.class("order: templates before entrypoint and metrics")
@@ -673,6 +686,7 @@ func (g *gen) templates(i int) string {
 	u := g.unit
 	d := i + g.seq
 	item := sp(d + 1 + g.gap)
+	g.script = false
 	var b strings.Builder
 	b.WriteString(sp(i) + "templates:\n")
 	switch g.pick(5) {
@@ -687,6 +701,7 @@ func (g *gen) templates(i int) string {
 		return b.String()
 	}
 	b.WriteString(sp(d) + "-" + sp(g.gap) + "name: main" + g.comment() + "\n")
+	g.script = true
 	chomp := g.oneOf("|", "|-", "|+", ">", "|2")
 	g.class("block scalars: " + chomp)
 	b.WriteString(item + "script:\n" + item + sp(u) + "image: python:3.12\n" + item + sp(u) + "source: " + chomp + "\n")
