@@ -101,8 +101,8 @@ e2e: prometheus
 ##         exact version, and cached under TOOLS_DIR; UPDATE_GOLDEN=1 rewrites the goldens.
 TOOLS_DIR         ?= $(HOME)/.cache/argo-metrics-gen-tools
 KUSTOMIZE_VERSION ?= v5.8.2
-HELM3_VERSION     ?= v3.22.0
-HELM4_VERSION     ?= v4.3.1
+HELM3_VERSION     ?= v3.21.4
+HELM4_VERSION     ?= v4.3.2
 ROUTES_TIMEOUT    ?= 20m
 KUSTOMIZE_BIN := $(TOOLS_DIR)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
 HELM3_BIN     := $(TOOLS_DIR)/helm-$(HELM3_VERSION)/helm

@@ -103,7 +103,7 @@ func helm4Env(t *testing.T) []string {
 	t.Helper()
 	home := t.TempDir()
 	env := []string{
-		// HELM_DATA_HOME, not HELM_PLUGINS: Helm 4.3.1 installs a local plugin under
+		// HELM_DATA_HOME, not HELM_PLUGINS: Helm 4.3.2 installs a local plugin under
 		// $HELM_DATA_HOME/plugins whatever HELM_PLUGINS says, but looks plugins up in HELM_PLUGINS.
 		"HELM_DATA_HOME=" + filepath.Join(home, "data"),
 		"HELM_CONFIG_HOME=" + filepath.Join(home, "config"),
@@ -173,7 +173,7 @@ func TestHelm4Plugin(t *testing.T) {
 		t.Errorf("install's hooks lack the hook Job")
 	}
 
-	// A failing post-renderer fails the render, but Helm 4.3.1 drops the plugin's stderr (it
+	// A failing post-renderer fails the render, but Helm 4.3.2 drops the plugin's stderr (it
 	// only says the plugin "exited with error"): the docs tell to rerun the render piped into
 	// argo-metrics-gen, which shows the message.
 	missing := filepath.Join(t.TempDir(), "missing.yaml")

@@ -80,8 +80,8 @@ func setup() error {
 		args               []string
 	}{
 		{"KUSTOMIZE", "KUSTOMIZE_VERSION", "v5.8.2", &tools.kustomize, &tools.kustomizeVersion, []string{"version"}},
-		{"HELM3", "HELM3_VERSION", "v3.22.0", &tools.helm3, &tools.helm3Version, []string{"version", "--short"}},
-		{"HELM4", "HELM4_VERSION", "v4.3.1", &tools.helm4, &tools.helm4Version, []string{"version", "--short"}},
+		{"HELM3", "HELM3_VERSION", "v3.21.4", &tools.helm3, &tools.helm3Version, []string{"version", "--short"}},
+		{"HELM4", "HELM4_VERSION", "v4.3.2", &tools.helm4, &tools.helm4Version, []string{"version", "--short"}},
 	} {
 		path := os.Getenv(tool.env)
 		if path == "" {
