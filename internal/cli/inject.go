@@ -130,7 +130,7 @@ func runInject(args []string, env Env) int {
 		outs := make([][]byte, len(writes))
 		for k, w := range writes {
 			outs[k] = results[w.i].Bytes()
-			if err := inject.CheckStream(outs[k], inputs[w.i].data); err != nil {
+			if err := inject.CheckStream(outs[k], inject.Documents(inputs[w.i].data)); err != nil {
 				errs = append(errs, withFile(err, inputs[w.i].name))
 			}
 		}
@@ -144,7 +144,15 @@ func runInject(args []string, env Env) int {
 		}
 		return ExitOK
 	}
-	var out, in bytes.Buffer
+	var out bytes.Buffer
+	size := 0
+	for _, r := range results {
+		for _, p := range r.Pieces {
+			size += len(p)
+		}
+	}
+	out.Grow(size + 5*len(results)) // the separators between files too: one copy, at its size
+	documents := 0
 	for i, r := range results {
 		if i > 0 && len(r.Pieces) > 0 {
 			sep := ""
@@ -155,12 +163,11 @@ func runInject(args []string, env Env) int {
 				sep += "---\n" // keep documents of consecutive files apart
 			}
 			out.WriteString(sep)
-			in.WriteString(sep)
 		}
 		r.WriteTo(&out)
-		in.Write(inputs[i].data)
+		documents += inject.Documents(inputs[i].data)
 	}
-	if err := inject.CheckStream(out.Bytes(), in.Bytes()); err != nil {
+	if err := inject.CheckStream(out.Bytes(), documents); err != nil {
 		return fail(env, err)
 	}
 	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
