@@ -54,7 +54,7 @@ func locate(err error, src []byte) (int, string) {
 	if m := unknownAnchorRE.FindStringSubmatch(msg); m != nil {
 		// go-yaml gives no line: the alias is the first "*name" not inside the anchor's document.
 		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
-			return bytes.Count(src[:i], []byte("\n")) + 1, "unknown anchor '" + m[1] + "' referenced (anchors do not cross documents)"
+			return lineOf(src[:i]), "unknown anchor '" + m[1] + "' referenced (anchors do not cross documents)"
 		}
 	}
 	return 0, strings.TrimPrefix(msg, "yaml: ")
@@ -75,3 +75,9 @@ func blockProblemLine(src []byte, problem string, start int) int {
 	}
 	return start
 }
+
+// breakRE matches a line break as go-yaml counts them: CR LF, CR, LF, NEL, LS, PS.
+var breakRE = regexp.MustCompile("\r\n|[\r\n\u0085\u2028\u2029]")
+
+// lineOf returns the line on which the text after text starts.
+func lineOf(text []byte) int { return len(breakRE.FindAllIndex(text, -1)) + 1 }

@@ -25,6 +25,8 @@ func TestLocate(t *testing.T) {
 		"key without a colon":              {"a: 1\nb\nc: 2\n", 2, "could not find expected ':'"},
 		"unknown anchor":                   {"a: 1\nb: *nope\n", 2, "unknown anchor 'nope' referenced (anchors do not cross documents)"},
 		"unknown anchor at the first byte": {"*nope\n", 1, "unknown anchor 'nope' referenced (anchors do not cross documents)"},
+		"unknown anchor, CR and LS breaks": {"a: 1\rb: 2\u2028c: *nope\r\n", 3, "unknown anchor 'nope' referenced (anchors do not cross documents)"},
+		"%YAML 1.2 on the first line":      {"%YAML 1.2\n---\na: 1\n", 1, "found incompatible YAML document (go-yaml, which Kubernetes tools use, reads YAML 1.1: remove the %YAML directive)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var n yaml.Node
