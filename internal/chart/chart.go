@@ -14,6 +14,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/action"
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/lint/support"
@@ -28,6 +29,9 @@ type Options struct {
 	Namespace   string   // default "monitoring"
 	APIVersions []string // served APIs beyond the core ones, e.g. "datadoghq.com/v1alpha1/DatadogMonitor"
 	KubeVersion string   // default: Helm's default
+	// Templates are added to the chart's templates for this render (name under templates/ ->
+	// text): a way to read a named template's output, e.g. the recipe.
+	Templates map[string]string
 }
 
 // Object is one rendered Kubernetes object.
@@ -68,12 +72,15 @@ func (r *Result) OfKind(kind string) []Object {
 	return out
 }
 
-// Render renders the chart in dir with vals exactly as `helm template` does (client-only
+// Render renders the chart in dir (a directory or a packaged .tgz) with vals exactly as `helm template` does (client-only
 // install, dry run): values are checked against values.schema.json, NOTES.txt is rendered.
 func Render(dir string, vals map[string]any, o Options) (*Result, error) {
 	ch, err := loader.Load(dir)
 	if err != nil {
 		return nil, err
+	}
+	for name, text := range o.Templates {
+		ch.Templates = append(ch.Templates, &helmchart.File{Name: "templates/" + name, Data: []byte(text)})
 	}
 	in := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	in.DryRun, in.ClientOnly, in.Replace, in.IncludeCRDs = true, true, true, false
@@ -136,6 +143,19 @@ func SplitManifest(manifest string) ([]Object, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// Values returns the values a render of the chart in dir with vals sees: vals over the chart's
+// values.yaml, as Helm coalesces them.
+func Values(dir string, vals map[string]any) (map[string]any, error) {
+	ch, err := loader.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	return chartutil.CoalesceValues(ch, vals)
 }
 
 // ValuesFile reads a values file (a ci/ scenario).

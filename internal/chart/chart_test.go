@@ -251,9 +251,8 @@ func TestNamedTemplateErrors(t *testing.T) {
 		"threshold as text": {`(dict "name" "nightly" "stalenessThresholdSeconds" "9e4")`, "must be a positive whole number"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := copyChart(t)
-			write(t, filepath.Join(dir, "templates", "zz-call.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" "+c.args+" | nindent 4 }}\n")
-			_, err := chart.Render(dir, nil, chart.Options{})
+			call := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" " + c.args + " | nindent 4 }}\n"
+			_, err := chart.Render(chartDir, nil, chart.Options{Templates: map[string]string{"zz-call.yaml": call}})
 			if c.want == "" {
 				if err != nil {
 					t.Errorf("unexpected error %v", err)
@@ -267,10 +266,11 @@ func TestNamedTemplateErrors(t *testing.T) {
 	}
 }
 
-// The run-state template (examples/run-state/config.yaml): its per-job values are arguments,
-// checked as the injector checks the annotations; the values land in the block and annotations.
+// The run-state configuration (examples/run-state/config.yaml, from the values): the per-job
+// values are arguments, checked as the injector checks the annotations; the values land in the
+// block and annotations.
 func TestRunStateTemplateArguments(t *testing.T) {
-	const base = `"name" "nightly" "stalenessThresholdSeconds" 90000`
+	const base = `"config" .Values.argoMetricsConfig "name" "nightly" "stalenessThresholdSeconds" 90000`
 	for name, c := range map[string]struct{ args, want string }{
 		"no limit":             {`(dict ` + base + `)`, "runTimeLimitSeconds is required"},
 		"limit 0":              {`(dict ` + base + ` "runTimeLimitSeconds" 0)`, "runTimeLimitSeconds is required"},
@@ -284,9 +284,8 @@ func TestRunStateTemplateArguments(t *testing.T) {
 		"whole factor as text": {`(dict ` + base + ` "runTimeLimitSeconds" 1200 "runTimeFactor" "4" "failureThreshold" "5")`, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := runStateChart(t)
-			write(t, filepath.Join(dir, "templates", "zz-call.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    {{- include \"batch-monitoring.workflowMetricsAnnotations\" "+c.args+" | nindent 4 }}\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" "+c.args+" | nindent 4 }}\n")
-			res, err := chart.Render(dir, nil, chart.Options{})
+			call := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    {{- include \"batch-monitoring.workflowMetricsAnnotations\" " + c.args + " | nindent 4 }}\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" " + c.args + " | nindent 4 }}\n"
+			res, err := chart.Render(chartDir, runStateValues(t), chart.Options{Templates: map[string]string{"zz-call.yaml": call}})
 			if c.want != "" {
 				if err == nil || !strings.Contains(err.Error(), c.want) {
 					t.Errorf("error %v, want one containing %q", err, c.want)

@@ -2,7 +2,6 @@ package chart
 
 import (
 	"fmt"
-	"path"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -16,9 +15,10 @@ const (
 	DatadogDashboardFile = "dashboards/datadog-cronworkflows.json"
 )
 
-// RenderDashboards returns the dashboard files (path relative to the chart -> content).
+// RenderDashboards returns the dashboard files (path relative to the chart -> content): the
+// dashboards of the chart's default values, to import by hand.
 func RenderDashboards(dir string) (map[string][]byte, error) {
-	s, err := DashboardSpec(dir)
+	s, err := DashboardSpec(dir, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -33,12 +33,12 @@ func RenderDashboards(dir string) (map[string][]byte, error) {
 	return map[string][]byte{GrafanaDashboardFile: g, DatadogDashboardFile: d}, nil
 }
 
-// DashboardSpec derives the dashboards' spec from the chart with its default values: the
-// recipe summary, the per-job recording rules of its PrometheusRule (the Grafana panels read
-// what the alerts read; each metric they show must have one), the alerts' lookback and median window,
-// and the Datadog names of its check.
-func DashboardSpec(dir string) (dashboard.Spec, error) {
-	rc, err := ChartRecipe(dir)
+// DashboardSpec derives the dashboards' spec from the chart with vals: the recipe summary, the
+// per-job recording rules of its PrometheusRule (the Grafana panels read what the alerts read;
+// each metric they show must have one), the alerts' lookback and median window, and the Datadog
+// names of its check.
+func DashboardSpec(dir string, vals map[string]any) (dashboard.Spec, error) {
+	rc, err := Recipe(dir, vals)
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
@@ -50,19 +50,19 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 			byExported[rc.Prefix+name] = key
 		}
 	}
-	vals, err := ValuesFile(path.Join(dir, "values.yaml"))
+	merged, err := Values(dir, vals)
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
-	s.Lookback, _ = get(vals, "alerts", "lookback").(string)
-	s.MedianWindow, _ = get(vals, "alerts", "slowRun", "window").(string)
+	s.Lookback, _ = get(merged, "alerts", "lookback").(string)
+	s.MedianWindow, _ = get(merged, "alerts", "slowRun", "window").(string)
 	if s.Lookback == "" || s.MedianWindow == "" {
-		return dashboard.Spec{}, fmt.Errorf("values.yaml: no alerts.lookback or alerts.slowRun.window for the dashboards")
+		return dashboard.Spec{}, fmt.Errorf("values: no alerts.lookback or alerts.slowRun.window for the dashboards")
 	}
 
 	// A recording rule over exactly one of our metrics, keeping one series per job, is that
 	// metric's per-job series.
-	res, err := Render(dir, nil, Options{APIVersions: []string{"monitoring.coreos.com/v1/PrometheusRule"}})
+	res, err := Render(dir, vals, Options{APIVersions: []string{"monitoring.coreos.com/v1/PrometheusRule"}})
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
@@ -96,7 +96,7 @@ func DashboardSpec(dir string) (dashboard.Spec, error) {
 		}
 	}
 
-	check, err := DatadogCheck(dir, nil)
+	check, err := DatadogCheck(dir, vals)
 	if err != nil {
 		return dashboard.Spec{}, err
 	}

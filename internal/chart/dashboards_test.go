@@ -265,7 +265,7 @@ var dashChecks = []dashCheck{
 func TestGrafanaQueriesEvaluated(t *testing.T) {
 	d, _ := grafanaDashboard(t)
 	queries := grafanaQueries(t, d)
-	rc, err := chart.ChartRecipe(chartDir)
+	rc, err := chart.Recipe(chartDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,8 +545,8 @@ func TestDashboardNotes(t *testing.T) {
 //   - billing/capped (limit 1200 s): 10-minute runs every hour, the last from 310 to 320.
 //   - data/flaky: failed at 100, 120, 140 (3 in a row), nothing after.
 func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
-	dir := runStateChart(t)
-	spec, err := chart.DashboardSpec(dir)
+	dir := chartDir
+	spec, err := chart.DashboardSpec(dir, runStateValues(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +585,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 			tenMinuteRuns("billing", "capped", 1200, 10, 70, 130, 190, 250, 310),
 			[]run{{at: 100, ns: "data", job: "flaky", failed: true}, {at: 120, ns: "data", job: "flaky", failed: true}, {at: 140, ns: "data", job: "flaky", failed: true}},
 		)}
-	rules, _, _ := rulesOf(t, dir, f, mergeValues(f.values, sc.values))
+	rules, _, _ := rulesOf(t, dir, f, mergeValues(mergeValues(f.values, sc.values), runStateValues(t)))
 
 	checks := []dashCheck{
 		// 35 minutes into the runs from 250; both past their limit (1801.5 s, 1200 s).
@@ -637,7 +637,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 
 	// Datadog: the run-state widgets read only what the run-state chart's check collects.
 	dd := dash.Datadog(spec)
-	c, err := chart.DatadogCheck(dir, nil)
+	c, err := chart.DatadogCheck(dir, runStateValues(t))
 	if err != nil {
 		t.Fatal(err)
 	}

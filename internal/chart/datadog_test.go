@@ -314,12 +314,11 @@ var ddFormulaRE = regexp.MustCompile(`^(\w+)\((last_\w+)\):(.+) (>=|<=|>|<) (-?[
 // run goes and stays within 1 s of duration after it; consecutive_failures counts failed runs in
 // a row and restarts from nothing at a controller restart.
 func TestDatadogRunStateMonitors(t *testing.T) {
-	dir := runStateChart(t)
 	for _, vals := range []map[string]any{
-		{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}},
-		mergeValues(scenario(t, "04-monitors-values.yaml"), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
+		mergeValues(runStateValues(t), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
+		mergeValues(mergeValues(scenario(t, "04-monitors-values.yaml"), runStateValues(t)), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
 	} {
-		res, err := chart.Render(dir, vals, chart.Options{})
+		res, err := chart.Render(chartDir, vals, chart.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,7 +386,7 @@ func TestDatadogRunStateMonitors(t *testing.T) {
 			t.Errorf("monitors %v, want the four and the two run-state ones", seen)
 		}
 		// Off in the chart values: not rendered.
-		res, err = chart.Render(dir, mergeValues(vals, map[string]any{"alerts": map[string]any{
+		res, err = chart.Render(chartDir, mergeValues(vals, map[string]any{"alerts": map[string]any{
 			"runningTooLong": map[string]any{"enabled": false}, "consecutiveFailures": map[string]any{"enabled": false}}}), chart.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -21,8 +21,6 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
-	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
-	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 // promtoolVersion is the Prometheus release whose rule engine judges the rules.
@@ -722,11 +720,11 @@ func TestRulesEvaluated(t *testing.T) {
 				r := byRules[key]
 				if r == nil {
 					r = &run{}
-					dir := chartDir
+					vals := mergeValues(f.values, sc.values)
 					if sc.runState {
-						dir = runStateChart(t)
+						vals = mergeValues(vals, runStateValues(t))
 					}
-					r.rules, r.sev, r.extra = rulesOf(t, dir, f, mergeValues(f.values, sc.values))
+					r.rules, r.sev, r.extra = rulesOf(t, chartDir, f, vals)
 					byRules[key] = r
 					runs = append(runs, r)
 				}
@@ -770,25 +768,6 @@ func TestRulesEvaluated(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runStateChart returns a copy of the chart whose recipe is examples/run-state/config.yaml's:
-// every run-state metric on.
-func runStateChart(t *testing.T) string {
-	t.Helper()
-	cfg, err := config.LoadFile(filepath.Join("..", "..", "examples", "run-state", "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := helmtpl.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := copyChart(t)
-	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash("templates/_workflow-metrics.tpl")), tpl, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 func trimOutput(b []byte) string {
