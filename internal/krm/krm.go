@@ -19,17 +19,28 @@ import (
 // empty one means defaults), plans every item before changing any, and reports each change as
 // an info result. The binary runs Bytes first and this only where Bytes declines: on errors
 // and on layouts Bytes does not cut.
-func Processor() framework.ResourceListProcessor {
-	return framework.ResourceListProcessorFunc(process)
+func Processor() framework.ResourceListProcessor { return ProcessorWith(nil) }
+
+// ProcessorWith is Processor with the configuration of --config (a chart values file, given as
+// the exec function's args): cfg replaces functionConfig's, which may then carry no spec (nil:
+// functionConfig's).
+func ProcessorWith(cfg *config.Config) framework.ResourceListProcessor {
+	return framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error { return process(rl, cfg) })
 }
 
-func process(rl *framework.ResourceList) error {
-	cfg := config.Default()
-	if rl.FunctionConfig != nil && rl.FunctionConfig.YNode().Kind != 0 && len(rl.FunctionConfig.Content()) > 0 {
+func process(rl *framework.ResourceList, cfg *config.Config) error {
+	fn := rl.FunctionConfig
+	given := fn != nil && fn.YNode().Kind != 0 && len(fn.Content()) > 0
+	switch {
+	case cfg != nil && given && fn.Field("spec") != nil:
+		return report(rl, errors.New("functionConfig has a spec and --config gives the configuration too: keep one (the function's args, or its spec)"), nil)
+	case cfg == nil && given:
 		var err error
-		if cfg, err = config.FromNode(rl.FunctionConfig.YNode()); err != nil {
+		if cfg, err = config.FromNode(fn.YNode()); err != nil {
 			return report(rl, fmt.Errorf("functionConfig: line %w", err), nil)
 		}
+	case cfg == nil:
+		cfg = config.Default()
 	}
 	injector := &inject.Injector{Config: cfg}
 	plans := make([]*inject.Plan, len(rl.Items))
