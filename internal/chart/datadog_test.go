@@ -98,7 +98,11 @@ func (s *settings) checkMissingData(t *testing.T, o chart.Object, jobMonitor boo
 			t.Errorf("option %s set: replaced by onMissingData, not for metric monitors, or auto-resolving", legacy)
 		}
 	}
-	d := parseDDQuery(t, o.Body["spec"].(map[string]any)["query"].(string))
+	q := o.Body["spec"].(map[string]any)["query"].(string)
+	if strings.Contains(q, "abs(") {
+		return // running too long: missing data resolves (TestDatadogRunStateMonitors)
+	}
+	d := parseDDQuery(t, q)
 	if jobMonitor {
 		// default keeps the last known status only for aggregations other than sum and count.
 		if opts["onMissingData"] != "default" {

@@ -47,6 +47,9 @@ var scenarios = []struct {
 	{"08-dashboards-values.yaml",
 		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1},
 		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+	{"09-run-state-team-routing-values.yaml",
+		map[string]int{"Service": 1, "CronWorkflow": 1, "DatadogMonitor": 6, "PrometheusRule": 1},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "CronWorkflow": 1, "DatadogMonitor": 6, "PodMonitor": 1, "PrometheusRule": 1}},
 }
 
 func TestScenariosRender(t *testing.T) {
@@ -116,8 +119,7 @@ func TestLintReportsSchemaViolations(t *testing.T) {
 }
 
 // settings are the facts a scenario's objects must agree with, from its values and from the
-// Go recipe (the checked-in template equals helmtpl.Render of the default configuration:
-// TestGeneratedTemplateUpToDate).
+// injector's recipe of the values' argoMetricsConfig (as argo-metrics-gen --config reads it).
 type settings struct {
 	vals          map[string]any
 	recipe        helmtpl.Recipe
@@ -147,7 +149,7 @@ func get(v map[string]any, def any, keys ...string) any {
 }
 
 func newSettings(t *testing.T, vals map[string]any) *settings {
-	s := &settings{vals: vals, recipe: helmtpl.BuildRecipe(config.Default()), releaseNS: "monitoring"}
+	s := &settings{vals: vals, recipe: helmtpl.BuildRecipe(configOf(t, vals)), releaseNS: "monitoring"}
 	s.ctrlNS, _ = get(vals, "", "controller", "namespace").(string)
 	if s.ctrlNS == "" {
 		s.ctrlNS = s.releaseNS
@@ -171,10 +173,26 @@ func newSettings(t *testing.T, vals map[string]any) *settings {
 	if s.collectLeader {
 		s.ddNames["argo_workflows.is_leader"] = true
 	}
-	if len(s.recipe.Metrics) != 4 || s.recipe.Metrics["stalenessThreshold"] != config.DefaultThresholdName {
-		t.Fatalf("recipe metrics %v: want the four default metrics", s.recipe.Metrics)
-	}
 	return s
+}
+
+// configOf is the ArgoMetricsConfig of chart values, read by the injector's loader from a
+// values file (argo-metrics-gen --config <values file>).
+func configOf(t *testing.T, vals map[string]any) *config.Config {
+	t.Helper()
+	b, err := yaml.Marshal(map[string]any{"argoMetricsConfig": vals["argoMetricsConfig"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func (s *settings) check(t *testing.T, o chart.Object) {
@@ -247,10 +265,16 @@ func (s *settings) checkDatadogCheck(t *testing.T, text string) {
 		t.Errorf("instance tags %v, want %v", c.Instance["tags"], tags)
 	}
 	var want []chart.CheckMetric
-	types := map[string]string{"exitCode": "gauge", "duration": "gauge", "lastSuccess": "time_elapsed", "stalenessThreshold": "gauge"}
-	for _, key := range []string{"exitCode", "duration", "lastSuccess", "stalenessThreshold"} {
-		n := s.recipe.Metrics[key]
-		want = append(want, chart.CheckMetric{Exported: s.recipe.Prefix + n, Name: n, Type: types[key]})
+	for _, key := range helmtpl.Keys {
+		n, ok := s.recipe.Metrics[key]
+		if !ok {
+			continue
+		}
+		typ := "gauge"
+		if key == "lastSuccess" {
+			typ = "time_elapsed"
+		}
+		want = append(want, chart.CheckMetric{Exported: s.recipe.Prefix + n, Name: n, Type: typ})
 	}
 	if s.collectLeader {
 		want = append(want, chart.CheckMetric{Exported: "argo_workflows_is_leader", Name: "is_leader", Type: "gauge"})
