@@ -41,8 +41,8 @@ demo: build
 ## binary; every route with the real kustomize, helm v3 and v4 (make routes); the end-to-end proof
 ## on a real workflow-controller (make e2e, default Argo version). Tools and control-plane
 ## binaries are built once and cached under $HOME/.cache.
-test: vet promtool
-	PROMTOOL=$(PROMTOOL_BIN) $(GO) test ./...
+test: vet promtool amtool
+	PROMTOOL=$(PROMTOOL_BIN) AMTOOL=$(AMTOOL_BIN) $(GO) test ./...
 	TZ=America/New_York $(GO) test -count=1 ./internal/schedule/ ./internal/inject/
 	$(MAKE) routes
 	$(MAKE) e2e
@@ -123,6 +123,14 @@ PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
 promtool:
 	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/prometheus.sh promtool $(PROMTOOL_VERSION) >/dev/null
 
+## amtool: Alertmanager's amtool, which loads and routes with the chart's Alertmanager example
+##         (examples/team-routing) in internal/chart's tests; built once in a throw-away module.
+AMTOOL_VERSION ?= v0.35.0
+AMTOOL_BIN      = $(TOOLS_DIR)/amtool-$(AMTOOL_VERSION)/amtool
+.PHONY: amtool
+amtool:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/amtool.sh $(AMTOOL_VERSION) >/dev/null
+
 ## prometheus: the Prometheus server of the same release, which make e2e runs on the chart's
 ##             rules (no web UI: the HTTP API is what the test reads); built the same way.
 PROMETHEUS_BIN    = $(TOOLS_DIR)/prometheus-$(PROMTOOL_VERSION)/prometheus
@@ -134,8 +142,8 @@ prometheus:
 ##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;
 ##                 fails when one survives. Works on a copy of the tree.
 .PHONY: mutation-chart
-mutation-chart: promtool
-	PROMTOOL=$(PROMTOOL_BIN) $(GO) run ./internal/chart/chartmut
+mutation-chart: promtool amtool
+	PROMTOOL=$(PROMTOOL_BIN) AMTOOL=$(AMTOOL_BIN) $(GO) run ./internal/chart/chartmut
 
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
