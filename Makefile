@@ -2,13 +2,15 @@
 # both work on a fresh machine with Go installed (modules come from the module proxy).
 
 GO       ?= go
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# VERSION (the file) is the release: the binary's version and the chart's version and appVersion
+# (make chart-template writes Chart.yaml from it).
+VERSION  ?= v$(shell cat VERSION)
 LDFLAGS  := -s -w -X github.com/argo-metrics-gen/argo-metrics-gen/internal/cli.Version=$(VERSION)
 BIN      := bin/argo-metrics-gen
 FUZZTIME ?= 30s
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build dist demo test vet fuzz clean chart-template mutation
+.PHONY: all build dist demo test vet fuzz clean chart-template chart-package mutation
 
 all: build
 
@@ -73,6 +75,10 @@ chart-template:
 	cp bin/_workflow-metrics.tpl examples/helm-values/chart/templates/_workflow-metrics.tpl
 	mv bin/_workflow-metrics.tpl charts/batch-monitoring/templates/_workflow-metrics.tpl
 	$(GO) run ./internal/chart/chartgen
+
+## chart-package: the chart as users get it, dist/batch-monitoring-<VERSION>.tgz (helm package)
+chart-package: $(HELM3_BIN)
+	$(HELM3_BIN) package charts/batch-monitoring --destination dist
 
 clean:
 	rm -rf bin dist

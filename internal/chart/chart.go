@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -158,6 +159,13 @@ func Values(dir string, vals map[string]any) (map[string]any, error) {
 	return chartutil.CoalesceValues(ch, vals)
 }
 
+// Package writes the chart in dir as `helm package` does into dest and returns the archive's path.
+func Package(dir, dest string) (string, error) {
+	p := action.NewPackage()
+	p.Destination = dest
+	return p.Run(dir, nil)
+}
+
 // ValuesFile reads a values file (a ci/ scenario).
 func ValuesFile(path string) (map[string]any, error) {
 	v, err := chartutil.ReadValuesFile(path)
@@ -219,6 +227,38 @@ func Path(v any, keys ...any) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// VersionFile holds the release version, relative to the repository root: the one place the
+// binary's version (`make build` stamps v<VERSION>) and the chart's version and appVersion come
+// from.
+const VersionFile = "VERSION"
+
+var (
+	chartVersionRE    = regexp.MustCompile(`(?m)^version: .*$`)
+	chartAppVersionRE = regexp.MustCompile(`(?m)^appVersion: .*$`)
+)
+
+// VersionedChart returns the chart's Chart.yaml with version <VERSION> and appVersion
+// "v<VERSION>", the version string of the binary of that release.
+func VersionedChart(root string) ([]byte, error) {
+	v, err := os.ReadFile(filepath.Join(root, VersionFile))
+	if err != nil {
+		return nil, err
+	}
+	version := strings.TrimSpace(string(v))
+	if !regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`).MatchString(version) {
+		return nil, fmt.Errorf("%s: %q is not a SemVer version", VersionFile, version)
+	}
+	data, err := os.ReadFile(filepath.Join(root, Dir, "Chart.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(chartVersionRE.FindAll(data, -1)) != 1 || len(chartAppVersionRE.FindAll(data, -1)) != 1 {
+		return nil, fmt.Errorf("Chart.yaml: want one version and one appVersion line")
+	}
+	data = chartVersionRE.ReplaceAll(data, []byte("version: "+version))
+	return chartAppVersionRE.ReplaceAll(data, []byte(`appVersion: "v`+version+`"`)), nil
 }
 
 // WriteIfChanged writes data to path unless it already holds it; it reports whether it wrote.

@@ -25,7 +25,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 2+2*len(chart.Components)+3+2 {
+	if len(files) != 2+2*len(chart.Components)+3+2+1 {
 		t.Errorf("generated %d files", len(files))
 	}
 	for p, want := range files {

@@ -145,6 +145,11 @@ func Generated(root string) (map[string][]byte, error) {
 	for p, b := range tpls {
 		out[p] = b
 	}
+	chartYAML, err := VersionedChart(root)
+	if err != nil {
+		return nil, err
+	}
+	out[path.Join(Dir, "Chart.yaml")] = chartYAML
 	for _, c := range Components {
 		files, err := RenderComponent(dir, c)
 		if err != nil {
