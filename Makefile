@@ -66,14 +66,12 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
-## chart-template: regenerate charts/batch-monitoring's generated files: the Helm template of the
-## metric block (from pkg/recipe; also the copy in examples/helm-values), the chart README, the schema's descriptions, the Kustomize components,
-## the Grafana and Datadog dashboards (internal/dashboard, from the chart's recipe, rules and check)
+## chart-template: regenerate the generated files: the chart's copies of the Helm templates of the
+## metric block (internal/helmtpl; also the one-file copy in examples/helm-values), the chart README,
+## values.schema.json (argoMetricsConfig from schema/, descriptions), Chart.yaml's version (VERSION),
+## the Kustomize components, the dashboards (internal/dashboard: the import files and the catalog)
 chart-template:
-	@mkdir -p bin
-	$(GO) run ./cmd/argo-metrics-gen helm-template > bin/_workflow-metrics.tpl
-	cp bin/_workflow-metrics.tpl examples/helm-values/chart/templates/_workflow-metrics.tpl
-	mv bin/_workflow-metrics.tpl charts/batch-monitoring/templates/_workflow-metrics.tpl
+	$(GO) run ./cmd/argo-metrics-gen helm-template > examples/helm-values/chart/templates/_workflow-metrics.tpl
 	$(GO) run ./internal/chart/chartgen
 
 ## chart-package: the chart as users get it, dist/batch-monitoring-<VERSION>.tgz (helm package)
