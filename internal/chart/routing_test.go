@@ -133,9 +133,9 @@ var (
 // does not know, an unbalanced one, or a tag the monitor does not group by.
 func ddMessage(msg, state string, tags map[string]string, groups map[string]bool) (string, error) {
 	type frame struct {
-		name string
-		show bool // this side is shown
-		cond bool // the condition's value (for else)
+		name  string
+		show  bool // this side is shown
+		cond  bool // the condition's value (for else)
 		outer bool
 	}
 	var stack []frame

@@ -28,8 +28,8 @@ func TestFunctionConfigFromArgs(t *testing.T) {
 	for name, tc := range map[string]struct {
 		input, wantErr string
 	}{
-		"byte path": {input: head + "items:\n-" + cw[1:] + fn},
-		"framework": {input: head + "items: [{apiVersion: argoproj.io/v1alpha1, kind: CronWorkflow, metadata: {name: nightly, namespace: data, labels: {team: payments}}, spec: {schedules: [\"0 3 * * *\"], workflowSpec: {entrypoint: main}}}]\n" + fn},
+		"byte path":   {input: head + "items:\n-" + cw[1:] + fn},
+		"framework":   {input: head + "items: [{apiVersion: argoproj.io/v1alpha1, kind: CronWorkflow, metadata: {name: nightly, namespace: data, labels: {team: payments}}, spec: {schedules: [\"0 3 * * *\"], workflowSpec: {entrypoint: main}}}]\n" + fn},
 		"two configs": {input: head + "items:\n-" + cw[1:] + fn + "  spec: {}\n", wantErr: "functionConfig has a spec and --config gives the configuration too"},
 	} {
 		t.Run(name, func(t *testing.T) {
