@@ -312,3 +312,52 @@ func write(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// The Helm-values route copies spec.labels.fromResource from each entry's labels as the injector
+// does, and refuses what it refuses: a value Kubernetes would refuse on a label.
+func TestHelmRouteResourceLabels(t *testing.T) {
+	base := map[string]any{"argoMetricsConfig": map[string]any{"spec": map[string]any{"labels": map[string]any{
+		"fromResource": map[string]any{"team": map[string]any{"default": "unowned"}}}}}}
+	entry := func(labels map[string]any) map[string]any {
+		return mergeValues(base, map[string]any{"cronWorkflows": map[string]any{"sync": map[string]any{
+			"labels": labels, "stalenessThresholdSeconds": 7200,
+			"spec": map[string]any{"schedules": []any{"0 * * * *"}, "workflowSpec": map[string]any{"entrypoint": "main"}}}}})
+	}
+	for name, tc := range map[string]struct {
+		labels  map[string]any
+		want    string // the team label of the metrics
+		wantErr string
+	}{
+		"own label":    {map[string]any{"team": "payments"}, "payments", ""},
+		"no label":     {map[string]any{"tier": "gold"}, "unowned", ""},
+		"empty label":  {map[string]any{"team": ""}, "unowned", ""},
+		"invalid":      {map[string]any{"team": "Payments Team"}, "", `metadata.labels.team: "Payments Team" is not a valid label value`},
+		"too long":     {map[string]any{"team": strings.Repeat("a", 64)}, "", "metadata.labels.team"},
+		"not a string": {map[string]any{"team": 42}, "", "values don't meet the specifications of the schema"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := chart.Render(chartDir, entry(tc.labels), chart.Options{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cws := res.OfKind("CronWorkflow")
+			if len(cws) != 1 {
+				t.Fatalf("%d CronWorkflows", len(cws))
+			}
+			prom, _ := chart.Path(cws[0].Body, "spec", "workflowSpec", "metrics", "prometheus", 0, "labels", 2, "value")
+			if prom != tc.want {
+				t.Errorf("team label %v, want %s", prom, tc.want)
+			}
+			r, err := (&inject.Injector{Config: configOf(t, entry(tc.labels))}).Stream([]byte(cws[0].Text))
+			if err != nil || r.Changed {
+				t.Errorf("inject disagrees with the chart's CronWorkflow (%v)", err)
+			}
+		})
+	}
+}

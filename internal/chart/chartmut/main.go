@@ -32,9 +32,13 @@ type mutation struct {
 }
 
 const (
-	alerts  = "charts/batch-monitoring/templates/_alerts.tpl"
-	dd      = "charts/batch-monitoring/templates/datadog-monitors.yaml"
-	helpers = "charts/batch-monitoring/templates/_helpers.tpl"
+	alerts     = "charts/batch-monitoring/templates/_alerts.tpl"
+	dd         = "charts/batch-monitoring/templates/datadog-monitors.yaml"
+	helpers    = "charts/batch-monitoring/templates/_helpers.tpl"
+	cfg        = "charts/batch-monitoring/templates/_config.tpl"
+	block      = "charts/batch-monitoring/templates/_workflow-metrics.tpl"
+	ddHelpers  = "charts/batch-monitoring/templates/_datadog.tpl"
+	dashboards = "charts/batch-monitoring/templates/_dashboards.tpl"
 )
 
 var mutations = []mutation{
@@ -113,6 +117,22 @@ var mutations = []mutation{
 	{"datadog/controller: < 1 to > 1", dd, `%s < 1" $window`, `%s > 1" $window`},
 	{"datadog/controller: window 5m", dd, `{{- $window := $a.controllerDown.for -}}`, `{{- $window := "5m" -}}`},
 	{"datadog/controller: no data not notified", dd, `(dict "onMissingData" "show_and_notify_no_data")`, `(dict "onMissingData" "default")`},
+	// The configuration from the values (the chart's copy of internal/helmtpl's templates).
+	{"config: two metrics of one name accepted", cfg, `{{- with get $seen $m.name -}}`, `{{- with "" -}}`},
+	{"config: label key used twice accepted", cfg, `{{- with get $keys $key -}}`, `{{- with "" -}}`},
+	{"config: fromResource default ignored", cfg, `{{- $def := toString ($rl.default | default $d.resourceLabelDefault) -}}`, `{{- $def := toString $d.resourceLabelDefault -}}`},
+	{"config: fromResource keys not label keys", cfg, `{{- range $k, $_ := $c.labels.fromResource -}}{{- $extra = append $extra $k -}}{{- end -}}`, ``},
+	{"config: run-time factor from the values ignored", cfg, `{{- $_ := set $out.runTime "factor" (float64 $f) -}}`, ``},
+	{"block: resource label ignored", block, `{{- if $rv -}}{{- $v = $rv -}}{{- end -}}`, ``},
+	{"block: invalid resource label accepted", block, `{{- if not (regexMatch "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$" $rv) -}}`, `{{- if false -}}`},
+	// Routing by owner.
+	{"datadog/route: substring match", ddHelpers, `{{#is_exact_match \"%s.name\" \"%s\"}}%s{{/is_exact_match}}`, `{{#is_match \"%s.name\" \"%s\"}}%s{{/is_match}}`},
+	{"datadog/route: unmatched for every job", ddHelpers, `{{- if $values -}}`, `{{- if false -}}`},
+	{"prom/labels: alert labels may hide owners", helpers, `{{- if has $k $r.labelKeys -}}`, `{{- if false -}}`},
+	// Dashboards from the values.
+	{"dashboards: panels not wrapped", dashboards, `{{- if ge $x 24 -}}`, `{{- if false -}}`},
+	{"dashboards: lookback of the values ignored", dashboards, `| replace "@@lookback@@" .Values.alerts.lookback`, `| replace "@@lookback@@" "35d"`},
+	{"dashboards: Datadog tags not the label keys", dashboards, `| replace "@@tags@@" (join "," $r.labelKeys)`, `| replace "@@tags@@" "namespace,cronworkflow"`},
 }
 
 func main() {
@@ -199,7 +219,8 @@ func test(dir string, rules, full bool) (string, bool) {
 	case rules:
 		args = append(args, "-run", "^TestRulesEvaluated$")
 	default:
-		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics|TestDatadogRunStateMonitors)$")
+		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics|TestDatadogRunStateMonitors|TestOneFileEveryOption|TestConfigRefusalsMatchLoader|"+
+			"TestChartRecipeIsInjectors|TestHelmRouteResourceLabels|TestDatadogMonitorsRouteByOwner|TestAlertLabelsDoNotHideOwners|TestGrafanaRunStatePanelsEvaluated)$")
 	}
 	cmd := exec.Command("go", append(args, "./internal/chart/")...)
 	cmd.Dir = dir
