@@ -736,3 +736,38 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 		t.Errorf("Datadog run-state widgets missing: %v", titles)
 	}
 }
+
+// The dashboards the chart renders follow the alerts' settings in the values (the lookback of
+// each job's last known value, the median's window) and the configuration's names and labels,
+// as internal/dashboard builds them for those values.
+func TestDashboardsFollowValues(t *testing.T) {
+	vals := mergeValues(scenario(t, "08-dashboards-values.yaml"), map[string]any{
+		"alerts":            map[string]any{"lookback": "10d", "slowRun": map[string]any{"window": "3d"}},
+		"argoMetricsConfig": map[string]any{"spec": map[string]any{"metrics": map[string]any{"exitCode": map[string]any{"name": "job_failed"}}, "labels": map[string]any{"name": "job"}}},
+	})
+	res := render(t, vals, apiPrometheusRule)
+	s := newSettings(t, vals)
+	n := 0
+	for _, o := range res.Objects {
+		switch o.Kind {
+		case "ConfigMap":
+			s.checkGrafanaConfigMap(t, o)
+			text := str(t, o.Body, "data", "batch-monitoring-cronworkflows.json")
+			for _, want := range []string{"[10d]", "[3d]", "cronworkflow:argo_workflows_job_failed:leader", `job=~\"$cronworkflow\"`} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the Grafana dashboard lacks %s", want)
+				}
+			}
+			n++
+		case "DatadogDashboard":
+			s.checkDatadogDashboard(t, o)
+			if !strings.Contains(str(t, o.Body, "spec", "widgets"), "argo_workflows.job_failed{$namespace,$cronworkflow} by {namespace,job}") {
+				t.Errorf("the Datadog dashboard does not read the configured name and labels")
+			}
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d dashboards rendered, want 2", n)
+	}
+}

@@ -220,7 +220,7 @@ func test(dir string, rules, full bool) (string, bool) {
 		args = append(args, "-run", "^TestRulesEvaluated$")
 	default:
 		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics|TestDatadogRunStateMonitors|TestOneFileEveryOption|TestConfigRefusalsMatchLoader|"+
-			"TestChartRecipeIsInjectors|TestHelmRouteResourceLabels|TestDatadogMonitorsRouteByOwner|TestAlertLabelsDoNotHideOwners|TestGrafanaRunStatePanelsEvaluated)$")
+			"TestChartRecipeIsInjectors|TestHelmRouteResourceLabels|TestDatadogMonitorsRouteByOwner|TestAlertLabelsDoNotHideOwners|TestGrafanaRunStatePanelsEvaluated|TestDashboardsFollowValues)$")
 	}
 	cmd := exec.Command("go", append(args, "./internal/chart/")...)
 	cmd.Dir = dir
