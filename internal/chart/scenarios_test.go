@@ -474,12 +474,21 @@ func (s *settings) checkPodMonitoring(t *testing.T, o chart.Object) {
 	}
 }
 
-// checkRules parses every expression with Prometheus' own parser and checks the metric names
-// and grouping labels against the recipe.
+// checkRules parses every expression of every group with Prometheus' own parser and checks the
+// metric names and grouping labels against the recipe; each group names its interval.
 func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
-	rules, err := chart.Path(o.Body, "spec", "groups", 0, "rules")
+	groups, err := chart.Path(o.Body, "spec", "groups")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var rules []any
+	for _, g := range groups.([]any) {
+		name, _ := chart.Path(g, "name")
+		if iv, _ := chart.Path(g, "interval"); iv == nil {
+			t.Errorf("group %v: no interval (the Prometheus Operator's default is 30s)", name)
+		}
+		rs, _ := chart.Path(g, "rules")
+		rules = append(rules, rs.([]any)...)
 	}
 	wantKeys := append([]string(nil), s.recipe.LabelKeys...)
 	if backend == "gmp" && o.Namespace != s.ctrlNS {
@@ -494,7 +503,7 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 	}
 	alerts := map[string]bool{}
 	recorded := map[string]bool{}
-	for _, r := range rules.([]any) {
+	for _, r := range rules {
 		rule := r.(map[string]any)
 		if rec, ok := rule["record"].(string); ok {
 			// level:metric:operation, as the monitoring mixins name them; read by the alerts below.
@@ -507,7 +516,7 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 			recorded[rec] = true
 		}
 	}
-	for _, r := range rules.([]any) {
+	for _, r := range rules {
 		rule := r.(map[string]any)
 		name, _ := rule["alert"].(string)
 		if name == "" {

@@ -84,6 +84,9 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 	}
 	var names []string
 	for _, g := range groups.([]any) {
+		// Every group at promInterval, as promtool evaluates every group at its
+		// evaluation_interval: the chart's intervals (a minute, hours) would outlast the test.
+		g.(map[string]any)["interval"] = promInterval.String()
 		for _, r := range g.(map[string]any)["rules"].([]any) {
 			rule := r.(map[string]any)
 			n, ok := rule["alert"].(string)
@@ -94,7 +97,6 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 		}
 	}
 	t.Logf("%s: %d rules: %s", name, len(names), strings.Join(names, ", "))
-	// Each group is evaluated at promInterval, as the global setting below says.
 	dir := t.TempDir()
 	writeYAMLFile(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
 

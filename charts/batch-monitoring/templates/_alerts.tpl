@@ -75,9 +75,14 @@ Team runbook: {{ . }}
 {{- join "," $parts -}}
 {{- end -}}
 
-{{- /* batch-monitoring.promRules: (dict "ctx" $ "backend" prometheus|gmp) -> the rules, as YAML (a
-list). Recording rules first: one series per job and metric, taken from the leading controller
-(standby and former leaders keep no or old gauges; a controller without is_leader counts as
+{{- /* batch-monitoring.promRules: (dict "ctx" $ "backend" prometheus|gmp) -> the rule groups, as
+YAML (a list of {name, interval, rules}; groups without rules are left out). Prometheus evaluates
+groups concurrently, each at its own interval, and the rules of a group one after another: what an
+alert reads in the same evaluation must be recorded before it, in its group.
+
+Main group argo-cronworkflows, every 1m (the alerts' firing windows are to the minute; the
+Prometheus Operator's default would be 30s). Recording rules first: one series per job and
+metric, taken from the leading controller (standby and former leaders keep no or old gauges; a controller without is_leader counts as
 leading), so a stale pod's value never outvotes the new leader's. The alerts then read the last
 recorded value over alerts.lookback: a controller restart, a leader change, metricsTTL or a scrape
 gap leaves the recorded series without samples, and the last known value holds until the job
@@ -206,7 +211,21 @@ restarts. */ -}}
 {{- with $ctx.Values.runbook.url -}}{{- $_ := set $rule.annotations "runbook_url" . -}}{{- end -}}
 {{- end -}}
 {{- end -}}
-{{- toYaml $rules -}}
+{{- $groups := list -}}
+{{- if $rules -}}
+{{- $groups = append $groups (dict "name" "argo-cronworkflows" "interval" "1m" "rules" $rules) -}}
+{{- end -}}
+{{- toYaml $groups -}}
+{{- end -}}
+
+{{- /* batch-monitoring.groupsYAML: a list of rule groups (from promRules) -> readable YAML. */ -}}
+{{- define "batch-monitoring.groupsYAML" -}}
+{{- range . }}
+- name: {{ .name }}
+  interval: {{ .interval }}
+  rules:
+    {{- include "batch-monitoring.rulesYAML" .rules | trim | nindent 4 }}
+{{- end }}
 {{- end -}}
 
 {{- /* batch-monitoring.rulesYAML: a list of rules (from promRules) -> readable YAML. */ -}}

@@ -8,11 +8,12 @@ out, and the tokens become the values' metric names, label keys, lookback and me
 
 {{- /* batch-monitoring.dashboardSeries: the chart context -> JSON {<recipe key>: <recording rule>}:
 the per-job series the PrometheusRule records of each of our metrics (a recording rule that
-reads exactly one of them). */ -}}
+reads exactly one of them), in any rule group. */ -}}
 {{- define "batch-monitoring.dashboardSeries" -}}
 {{- $r := include "batch-monitoring.recipe" . | fromJson -}}
 {{- $out := dict -}}
 {{- range (include "batch-monitoring.promRules" (dict "ctx" . "backend" "prometheus") | fromYamlArray) -}}
+{{- range .rules -}}
 {{- if .record -}}
 {{- $rule := . -}}
 {{- $found := list -}}
@@ -20,6 +21,7 @@ reads exactly one of them). */ -}}
 {{- if regexMatch (printf "(^|[^A-Za-z0-9_:])%s%s($|[^A-Za-z0-9_:])" $r.prefix $name) $rule.expr -}}{{- $found = append $found $key -}}{{- end -}}
 {{- end -}}
 {{- if eq (len $found) 1 -}}{{- $_ := set $out (first $found) $rule.record -}}{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- toJson $out -}}
