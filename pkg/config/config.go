@@ -549,12 +549,6 @@ func selector(text string) (labels.Selector, error) {
 	return sel, nil
 }
 
-// StaticLabels returns the declared static labels with a resource's annotation overrides
-// applied (FromResource labels at their defaults).
-func (c *Config) StaticLabels(annotation string) (map[string]string, error) {
-	return c.JobLabels(nil, annotation)
-}
-
 // overrideLabels applies the argo-metrics-gen.io/labels annotation to the declared labels in
 // out. An override of an undeclared key is an error: it would change the label-key set of the
 // metric for one workflow only, which the controller refuses.

@@ -85,7 +85,7 @@ func TestStaticLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.StaticLabels(" team = payments ")
+	got, err := c.JobLabels(nil, " team = payments ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestStaticLabels(t *testing.T) {
 		t.Errorf("got %v want %v", got, want)
 	}
 	for _, bad := range []string{"owner=x", "team", "team="} {
-		if _, err := c.StaticLabels(bad); err == nil {
+		if _, err := c.JobLabels(nil, bad); err == nil {
 			t.Errorf("%q: expected an error", bad)
 		}
 	}
@@ -261,14 +261,14 @@ func TestSettings(t *testing.T) {
 // TestStaticLabelsUndeclared: an override of an undeclared label says which keys may be
 // overridden, or that none are declared.
 func TestStaticLabelsUndeclared(t *testing.T) {
-	if _, err := config.Default().StaticLabels("team=a"); err == nil || !strings.Contains(err.Error(), "(none are declared)") {
+	if _, err := config.Default().JobLabels(nil, "team=a"); err == nil || !strings.Contains(err.Error(), "(none are declared)") {
 		t.Errorf("no static labels: got %v, want an error saying none are declared", err)
 	}
 	c, err := config.Parse([]byte(header + "spec:\n  labels:\n    static: {tier: bronze, team: platform}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.StaticLabels("owner=x"); err == nil || !strings.Contains(err.Error(), "(declared: team, tier)") {
+	if _, err := c.JobLabels(nil, "owner=x"); err == nil || !strings.Contains(err.Error(), "(declared: team, tier)") {
 		t.Errorf("got %v, want an error listing the declared keys", err)
 	}
 }
