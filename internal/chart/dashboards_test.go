@@ -629,6 +629,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 	writeYAML(t, tf, map[string]any{
 		"rule_files":          []string{"rules.yaml"},
 		"evaluation_interval": "1m",
+		"group_eval_order":    groupOrder(rules),
 		"tests":               []any{map[string]any{"interval": "1m", "input_series": sc.series(f), "promql_expr_test": exprTests}},
 	})
 	if out, err := exec.Command(promtool(t), "test", "rules", tf).CombinedOutput(); err != nil {

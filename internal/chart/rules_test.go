@@ -763,13 +763,23 @@ func TestRulesEvaluated(t *testing.T) {
 				rf := fmt.Sprintf("rules-%d.yaml", i)
 				writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
 				tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
-				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "tests": r.tests})
+				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "group_eval_order": groupOrder(r.rules), "tests": r.tests})
 				if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
 					t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
 				}
 			}
 		})
 	}
+}
+
+// groupOrder names the rule groups in their order: promtool evaluates every group at every
+// evaluation_interval, in this order (in an order of its map's choosing without it).
+func groupOrder(groups []any) []string {
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.(map[string]any)["name"].(string))
+	}
+	return names
 }
 
 // runStateChart returns a copy of the chart whose recipe is examples/run-state/config.yaml's:
