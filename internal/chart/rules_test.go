@@ -153,6 +153,13 @@ type ruleScenario struct {
 	// runState: the chart's recipe has every run-state metric (examples/run-state/config.yaml),
 	// and the series carry them.
 	runState bool
+	// down: minutes [from, to) during which Prometheus is down (outage scenarios only: promtool
+	// cannot stop its rule evaluation). restoredBy: the rule group whose snapshots bring the
+	// state back after an outage: a window from the end of an outage opens at the main group's
+	// first evaluation after that group's first evaluation since the restart; nothing fires
+	// before it.
+	down       [][2]int
+	restoredBy string
 }
 
 const (
@@ -430,16 +437,32 @@ func hourly(from, to int, ns, job string, duration float64) []run {
 	return out
 }
 
-// series of one scenario, as Prometheus scrapes them every minute.
+// series of one scenario, as promtool's input series.
 func (sc ruleScenario) series(f flavour) []map[string]any {
+	var out []map[string]any
+	for _, s := range sc.scraped(f) {
+		out = append(out, map[string]any{"series": promSeries(s.labels), "values": promValues(s.values)})
+	}
+	return out
+}
+
+// scrapedSeries is one series of a scenario: its labels (__name__ included) and its value at
+// each minute (NaN: not exported).
+type scrapedSeries struct {
+	labels map[string]string
+	values []float64
+}
+
+// scraped returns the series of one scenario, as Prometheus scrapes them every minute.
+func (sc ruleScenario) scraped(f flavour) []scrapedSeries {
 	pods := append([]pod(nil), sc.pods...)
 	if f.otherControllers {
 		// Another Argo installation's leader, in its own namespace: it must not hide ours.
 		pods = append(pods, pod{name: "other-ctrl", ns: "argo-other", from: 0, to: sc.minutes, leads: [][2]int{{0, sc.minutes}}})
 	}
-	var out []map[string]any
+	var out []scrapedSeries
 	add := func(labels map[string]string, vals []float64) {
-		out = append(out, map[string]any{"series": promSeries(labels), "values": promValues(vals)})
+		out = append(out, scrapedSeries{labels, vals})
 	}
 	for _, p := range pods {
 		ns := p.ns

@@ -107,7 +107,10 @@ Prometheus Operator's default would be 30s):
    does not export the job: after a restart or a leader change until the job's next run, after
    metricsTTL, during a scrape gap.
 2. cronworkflow:last_seen:timestamp: when the job was last exported (any of those series), kept
-   while newer than alerts.lookback: a deleted job expires exactly lookback after it was last seen.
+   while newer than alerts.lookback: a deleted job expires exactly lookback after it was last seen
+   (as a range (t-lookback, t] would hold its last sample; timestamps are whole milliseconds, so
+   the comparison is with lookback less half a millisecond, which time() minus lookback in
+   floating point cannot blur).
 3. cronworkflow:<metric>:last: the job's last known value, while the job is not expired.
 4. The alerts, on those last known values, in the same evaluation.
 
@@ -178,7 +181,7 @@ independent of alerts.lookback (charts/batch-monitoring/README.md, Cost). */ -}}
 {{- $carried = append $carried $seen -}}
 {{- $rules = append $rules (dict
   "record" $seen
-  "expr" (printf "(%s) > time() - %s" (include "batch-monitoring.carry" (dict "now" (join " or " $seenNow) "name" $seen)) (include "batch-monitoring.seconds" $lb))) -}}
+  "expr" (printf "(%s) > time() - %s" (include "batch-monitoring.carry" (dict "now" (join " or " $seenNow) "name" $seen)) (subf (include "batch-monitoring.seconds" $lb | float64) 0.0005 | printf "%.4f"))) -}}
 {{- end -}}
 {{- range $key := $need -}}
 {{- with get $last $key -}}
