@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -47,17 +48,17 @@ var outageRuns = []run{
 
 // outage returns the scenario of a Prometheus outage of the given minutes from minute 300,
 // during which the controller restarts: its new pod, up when Prometheus is back, exports none of
-// the jobs. restoredBy is the group whose snapshots bring the state back ("": the main group's
-// own carried series span the outage and the alerts go on; "lost": nothing does).
-func outage(name string, down int, restoredBy string, minutes int) ruleScenario {
+// the jobs. restoredBy are the groups whose snapshots bring the state back, in turn (empty: the
+// main group's own carried series span the outage and the alerts go on; nil: nothing does).
+func outage(name string, down int, restoredBy []string, minutes int) ruleScenario {
 	back := 300 + down
 	failed := []window{{120, 295, "data", "fixed"}}
 	var stale []window
 	for _, w := range []window{{120, minutes, "data", "nightly"}, {181, minutes, "data", "hourly"}} {
 		ws := []window{w}
-		if restoredBy == "lost" {
+		if restoredBy == nil {
 			ws = []window{{w.from, 300, w.ns, w.job}}
-		} else if restoredBy != "" {
+		} else if len(restoredBy) > 0 {
 			ws = []window{{w.from, 300, w.ns, w.job}, {back, minutes, w.ns, w.job}}
 		}
 		if w.job == "nightly" {
@@ -74,18 +75,16 @@ func outage(name string, down int, restoredBy string, minutes int) ruleScenario 
 		down:    [][2]int{{300, back}},
 		fire:    map[string][]window{alertFailed: failed, alertStale: stale},
 	}
-	if restoredBy != "lost" {
-		sc.restoredBy = restoredBy
-	}
+	sc.restoredBy = restoredBy
 	return sc
 }
 
 var outageScenarios = []ruleScenario{
-	outage("Prometheus down 3 minutes while the controller restarts: the alerts go on", 3, "", 600),
-	outage("Prometheus down 30 minutes while the controller restarts: the alerts go on", 30, "", 600),
-	outage("Prometheus down 6 hours while the controller restarts: back at the hourly group's first evaluation", 360, hourlyGroup, 1200),
-	outage("Prometheus down 2 days while the controller restarts: back at the daily group's first evaluation", 2*1440, dailyGroup, 300+2*1440+1500),
-	outage("Prometheus down 9 days while the controller restarts: the state of jobs not exported since is lost", 9*1440, "lost", 300+9*1440+1500),
+	outage("Prometheus down 3 minutes while the controller restarts: the alerts go on", 3, []string{}, 600),
+	outage("Prometheus down 30 minutes while the controller restarts: the alerts go on", 30, []string{}, 600),
+	outage("Prometheus down 6 hours while the controller restarts: back at the hourly group's first evaluation", 360, []string{hourlyGroup}, 1200),
+	outage("Prometheus down 2 days while the controller restarts: back at the hourly group's evaluation after the daily group's first", 2*1440, []string{dailyGroup, hourlyGroup}, 300+2*1440+1500),
+	outage("Prometheus down 9 days while the controller restarts: the state of jobs not exported since is lost", 9*1440, nil, 300+9*1440+1500),
 	{
 		name:    "a deleted job still expires exactly alerts.lookback after it was last exported, across a 6-hour outage",
 		minutes: 900,
@@ -96,7 +95,7 @@ var outageScenarios = []ruleScenario{
 			{at: 120, ns: "data", job: "removed", failed: true, threshold: 7200},
 		},
 		down:       [][2]int{{320, 700}},
-		restoredBy: hourlyGroup,
+		restoredBy: []string{hourlyGroup},
 		// Last exported at minute 299: restored from the hourly snapshots, expired at 779.
 		fire: map[string][]window{
 			alertFailed: {{120, 320, "data", "removed"}, {700, 779, "data", "removed"}},
@@ -118,7 +117,7 @@ var outageScenarios = []ruleScenario{
 			{at: 1000, ns: "data", job: "flaky"},
 		},
 		down:       [][2]int{{250, 610}},
-		restoredBy: hourlyGroup,
+		restoredBy: []string{hourlyGroup},
 		fire:       map[string][]window{alertStreak: {{140, 250, "data", "flaky"}, {610, 1000, "data", "flaky"}}},
 	},
 }
@@ -252,28 +251,25 @@ func simulate(t *testing.T, f flavour, sc ruleScenario, groups []any) simResult 
 }
 
 // opens returns the minute a window opens: from, or for a window from the end of an outage of
-// a scenario restored by a group, the minute of the main group's first evaluation after that
-// group's first evaluation since the restart.
+// a scenario restored by groups, the minute of the main group's first evaluation after the
+// restoring groups' first evaluations in turn since the restart.
 func (r simResult) opens(t *testing.T, sc ruleScenario, w window) int {
 	restored := false
 	for _, d := range sc.down {
-		restored = restored || sc.restoredBy != "" && d[1] == w.from
+		restored = restored || len(sc.restoredBy) > 0 && d[1] == w.from
 	}
 	if !restored {
 		return w.from
 	}
-	for _, at := range r.evals[sc.restoredBy] {
-		if at < int64(w.from)*60 {
-			continue
+	at := int64(w.from)*60 - 1
+	for _, g := range append(append([]string(nil), sc.restoredBy...), mainGroup) {
+		i := slices.IndexFunc(r.evals[g], func(s int64) bool { return s > at })
+		if i < 0 {
+			t.Fatalf("group %s was not evaluated after second %d", g, at)
 		}
-		for _, m := range r.evals[mainGroup] {
-			if m > at {
-				return int(m / 60)
-			}
-		}
+		at = r.evals[g][i]
 	}
-	t.Fatalf("group %s was not evaluated after minute %d", sc.restoredBy, w.from)
-	return 0
+	return int(at / 60)
 }
 
 // check compares every minute the main group was evaluated in with the scenario's windows.

@@ -154,12 +154,12 @@ type ruleScenario struct {
 	// and the series carry them.
 	runState bool
 	// down: minutes [from, to) during which Prometheus is down (outage scenarios only: promtool
-	// cannot stop its rule evaluation). restoredBy: the rule group whose snapshots bring the
-	// state back after an outage: a window from the end of an outage opens at the main group's
-	// first evaluation after that group's first evaluation since the restart; nothing fires
-	// before it.
+	// cannot stop its rule evaluation). restoredBy: the rule groups whose snapshots bring the
+	// state back after an outage, in turn: a window from the end of an outage opens at the main
+	// group's first evaluation after the first evaluation of the last of them, itself after the
+	// one before it... since the restart; nothing fires before it.
 	down       [][2]int
-	restoredBy string
+	restoredBy []string
 }
 
 const (

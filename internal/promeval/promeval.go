@@ -153,23 +153,32 @@ func (s *Server) RunUntil(t time.Time, after func(g *rules.Group, ts time.Time))
 		if i < 0 {
 			return nil
 		}
-		g, ts := s.Groups[i], s.next[i]
-		rules.DefaultEvalIterationFunc(context.Background(), g, ts)
-		// As the server's loop: the alerts' `for` state is restored after the second
-		// evaluation since the start.
-		if s.evals[i]++; s.evals[i] == 2 {
-			g.RestoreForState(ts)
-		}
-		for _, r := range g.Rules() {
-			if err := r.LastError(); err != nil {
-				return fmt.Errorf("group %s, rule %s at %s: %w", g.Name(), r.Name(), ts.UTC().Format(time.RFC3339), err)
-			}
+		ts := s.next[i]
+		if err := s.Eval(i, ts); err != nil {
+			return err
 		}
 		if after != nil {
-			after(g, ts)
+			after(s.Groups[i], ts)
 		}
-		s.next[i] = ts.Add(g.Interval())
+		s.next[i] = ts.Add(s.Groups[i].Interval())
 	}
+}
+
+// Eval evaluates group i at ts, as the server's evaluation loop does (it restores the alerts'
+// `for` state after the group's second evaluation since the start), and returns the first
+// rule error.
+func (s *Server) Eval(i int, ts time.Time) error {
+	g := s.Groups[i]
+	rules.DefaultEvalIterationFunc(context.Background(), g, ts)
+	if s.evals[i]++; s.evals[i] == 2 {
+		g.RestoreForState(ts)
+	}
+	for _, r := range g.Rules() {
+		if err := r.LastError(); err != nil {
+			return fmt.Errorf("group %s, rule %s at %s: %w", g.Name(), r.Name(), ts.UTC().Format(time.RFC3339), err)
+		}
+	}
+	return nil
 }
 
 // Close stops the server: its TSDB is closed, the write-ahead log kept.

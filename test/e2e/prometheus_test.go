@@ -43,6 +43,10 @@ type Prometheus struct {
 	sdFile  string
 	podMon  map[string]any // the rendered PodMonitor
 	podPort string         // the controller's metrics port, as in a pod's address
+	name    string         // its log's name
+	args    []string       // its command line
+	tsdb    string         // its data directory
+	starts  int
 }
 
 // promChartValues are the chart values of the test: the controller of this plane (namespace,
@@ -146,23 +150,37 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 		t.Fatal(err)
 	}
 	prom.URL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	prom.proc, err = p.start(name, nil, os.Getenv(envPrometheus),
-		"--config.file="+filepath.Join(dir, "prometheus.yaml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+	prom.name, prom.tsdb = name, filepath.Join(dir, "tsdb")
+	prom.args = []string{
+		"--config.file=" + filepath.Join(dir, "prometheus.yaml"),
+		"--storage.tsdb.path=" + prom.tsdb,
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", ports[0]),
 		"--log.level=warn",
-	)
-	if err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("---- last lines of %s ----\n%s", name, tail(prom.proc.logPath, 40))
+		if t.Failed() && prom.proc != nil {
+			t.Logf("---- last lines of %s ----\n%s", prom.proc.name, tail(prom.proc.logPath, 40))
 		}
-		if err := prom.proc.stop(stopGrace); err != nil {
+		if err := prom.Stop(); err != nil {
 			t.Error(err)
 		}
 	})
+	prom.Start()
+	return prom
+}
+
+// Start starts the server on its data directory and waits until it is ready.
+func (prom *Prometheus) Start() {
+	t := prom.t
+	t.Helper()
+	name := prom.name
+	if prom.starts++; prom.starts > 1 {
+		name = fmt.Sprintf("%s-%d", prom.name, prom.starts)
+	}
+	var err error
+	if prom.proc, err = prom.p.start(name, nil, os.Getenv(envPrometheus), prom.args...); err != nil {
+		t.Fatal(err)
+	}
 	prom.wait("Prometheus ready", func() (bool, error) {
 		resp, err := http.Get(prom.URL + "/-/ready")
 		if err != nil {
@@ -171,7 +189,14 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 		resp.Body.Close()
 		return resp.StatusCode == 200, nil
 	})
-	return prom
+}
+
+// Stop stops the server (SIGTERM: it shuts down cleanly, its data directory kept).
+func (prom *Prometheus) Stop() error {
+	if prom.proc == nil {
+		return nil
+	}
+	return prom.proc.stop(stopGrace)
 }
 
 func writeYAMLFile(t *testing.T, path string, v any) {

@@ -88,10 +88,9 @@ seconds, for comparisons with time(). */ -}}
 
 {{- /* batch-monitoring.carry: (dict "now" <PromQL> "name" <record>) -> the PromQL of a carried
 series: its current value when there is one, else its own last sample of the last hour, else the
-last hour's snapshot of a slower group (<record>_1h, <record>_1d, see promRules). */ -}}
+hourly group's snapshot (<record>_1h) if taken within the last hour (see promRules). */ -}}
 {{- define "batch-monitoring.carry" -}}
-{{- $w := "1h" -}}
-{{- printf "%s or last_over_time(%s[%s]) or last_over_time(%s_1h[%s]) or last_over_time(%s_1d[%s])" .now .name $w .name $w .name $w -}}
+{{- printf "%s or last_over_time(%s[1h]) or last_over_time(%s_1h[1h])" .now .name .name -}}
 {{- end -}}
 
 {{- /* batch-monitoring.promRules: (dict "ctx" $ "backend" prometheus|gmp) -> the rule groups, as
@@ -119,22 +118,26 @@ carried series is its current value, else its own sample of the last hour (last_
 1h of a 1/min series). It survives Prometheus outages up to an hour (its last sample before the
 outage is still in range); a longer outage breaks the chain, so two slower groups keep snapshots
 of every carried series, read back over a window that spans such outages:
-- argo-cronworkflows-1h, every hour: <series>_1h = last_over_time(<series>[26h]), and the median
-  duration over alerts.slowRun.window from those hourly samples (168 a week instead of 10,080:
-  the median of the duration over time, sampled hourly);
+- argo-cronworkflows-1h, every hour: <series>_1h = last_over_time(<series>[26h]), else the daily
+  snapshot if taken within 25h; and the median duration over alerts.slowRun.window from the
+  hourly samples of the duration (168 a week instead of 10,080: the median of the duration over
+  time, sampled hourly);
 - argo-cronworkflows-1d, every day: <series>_1d = last_over_time(<series>[8d]).
-The main group falls back to a snapshot only if it was taken within the last hour. That rule is
-what keeps a snapshot from ever replacing a newer value: the carried series is recorded at every
-evaluation, so anything newer than a snapshot taken within the hour is within the 1h the carried
-series reads of itself, and wins. A snapshot older than an outage is therefore never used (it
-could predate a change just before the outage and would be carried on for good). The price: after
-an outage of more than about an hour, a job the controller does not export again is restored at
-the first evaluation of the hourly group after the restart (within an hour: Prometheus starts a
-group at its own offset in the interval); after more than about 25 hours, at the daily group's
-first evaluation (within a day); after more than about 7 days, not at all (until its next run).
-Cost per job and metric, in samples decoded per minute: about 60 to 180 for the carried series
-(the 1h range and the head chunk it starts in), 26 for the hourly and 8 for the daily snapshots,
-independent of alerts.lookback (charts/batch-monitoring/README.md, Cost). */ -}}
+A reader falls back to a snapshot only if it is younger than the window it reads the newer
+series over: the main group reads <series>_1h over the last hour (its own window), the hourly
+group <series>_1d over 25h (it reads 26h of the carried series). That rule is what keeps a
+snapshot from ever replacing a newer value: the carried series is recorded at every evaluation,
+so anything newer than the snapshot is within the window read beside it, and wins. A snapshot
+older than an outage is therefore never used (it could predate a change just before the outage,
+and would then be carried on for good). The price: after an outage of more than an hour, a job
+the controller does not export again comes back at the first evaluation of the hourly group
+after the restart (Prometheus starts a group at its own offset in its interval: within an hour);
+after more than 26 hours (less the time to that evaluation), at the first hourly evaluation after
+the daily group's first (within a day and an hour); after more than 8 days (the same), not at all
+until the job reports again. Cost per job and carried series, in samples decoded per minute:
+about 60 to 180 in the main group (the 1h range and the head chunk it starts in), 26 for the
+hourly and 8 for the daily snapshots, independent of alerts.lookback
+(charts/batch-monitoring/README.md, Cost). */ -}}
 {{- define "batch-monitoring.promRules" -}}
 {{- $ctx := .ctx -}}
 {{- $r := include "batch-monitoring.recipe" $ctx | fromJson -}}
@@ -291,7 +294,7 @@ is later: open from the Nth failure in a row until the next success, across rest
 {{- $hourly := list -}}
 {{- $daily := list -}}
 {{- range $carried -}}
-{{- $hourly = append $hourly (dict "record" (printf "%s_1h" .) "expr" (printf "last_over_time(%s[26h])" .)) -}}
+{{- $hourly = append $hourly (dict "record" (printf "%s_1h" .) "expr" (printf "last_over_time(%s[26h]) or last_over_time(%s_1d[25h])" . .)) -}}
 {{- $daily = append $daily (dict "record" (printf "%s_1d" .) "expr" (printf "last_over_time(%s[8d])" .)) -}}
 {{- end -}}
 {{- if $median -}}
