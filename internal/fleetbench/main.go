@@ -282,7 +282,7 @@ func measure(f *fleet, blocks string, v variant, rounds int, dashboards bool) ([
 	}
 	for i := range rows {
 		rows[i].cpu, rows[i].samples = median(cpus[i]), median(samples[i])
-		fmt.Fprintln(os.Stderr, "DEBUG", v.name, rows[i].group, cpus[i], samples[i])
+		fmt.Fprintf(os.Stderr, "fleetbench: %s, %d jobs, %s: CPU per round %v, samples %v\n", v.name, f.n, rows[i].group, cpus[i], samples[i])
 	}
 	var panels []panelRow
 	if dashboards && v.dashboard != nil {
