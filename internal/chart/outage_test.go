@@ -205,7 +205,7 @@ func simulate(t *testing.T, f flavour, sc ruleScenario, groups []any) simResult 
 		now := at(m).Add(-time.Second)
 		if srv == nil {
 			var err error
-			if srv, err = promeval.Start(filepath.Join(dir, "tsdb"), ruleFile, now, nil); err != nil {
+			if srv, err = promeval.Start(filepath.Join(dir, "tsdb"), ruleFile, now, promeval.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			scraped = make([]bool, len(in))

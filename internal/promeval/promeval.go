@@ -25,12 +25,16 @@ import (
 // of its name and file, so a fixed name gives every run the same schedule.
 const RuleFile = "/etc/prometheus/rules/batch-monitoring.yaml"
 
-// NewEngine returns a PromQL engine with the Prometheus server's defaults: 5m lookback delta,
-// 2m query timeout, 50M samples per query.
-func NewEngine() *promql.Engine {
+// QueryTimeout is the Prometheus server's default query timeout (--query.timeout), which rule
+// queries are subject to as well.
+const QueryTimeout = 2 * time.Minute
+
+// NewEngine returns a PromQL engine with the Prometheus server's defaults but the query timeout:
+// 5m lookback delta, 50M samples per query.
+func NewEngine(timeout time.Duration) *promql.Engine {
 	return promql.NewEngine(promql.EngineOpts{
 		MaxSamples:           50_000_000,
-		Timeout:              2 * time.Minute,
+		Timeout:              timeout,
 		LookbackDelta:        5 * time.Minute,
 		EnableAtModifier:     true,
 		EnableNegativeOffset: true,
@@ -48,17 +52,26 @@ type Server struct {
 	samples atomic.Int64
 }
 
+// Options of a Server; the zero value is the Prometheus server's defaults.
+type Options struct {
+	TSDB         *tsdb.Options
+	QueryTimeout time.Duration
+}
+
 // Start opens the TSDB in dir (replaying its write-ahead log, as a restarted Prometheus does),
-// loads the rule file's groups, and schedules each at its first slot after now. opts may be nil.
-func Start(dir, ruleFile string, now time.Time, opts *tsdb.Options) (*Server, error) {
-	if opts == nil {
-		opts = tsdb.DefaultOptions()
+// loads the rule file's groups, and schedules each at its first slot after now.
+func Start(dir, ruleFile string, now time.Time, o Options) (*Server, error) {
+	if o.TSDB == nil {
+		o.TSDB = tsdb.DefaultOptions()
 	}
-	db, err := tsdb.Open(dir, slog.New(slog.DiscardHandler), nil, opts, nil)
+	if o.QueryTimeout == 0 {
+		o.QueryTimeout = QueryTimeout
+	}
+	db, err := tsdb.Open(dir, slog.New(slog.DiscardHandler), nil, o.TSDB, nil)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{DB: db, engine: NewEngine()}
+	s := &Server{DB: db, engine: NewEngine(o.QueryTimeout)}
 	if err := s.load(ruleFile); err != nil {
 		db.Close()
 		return nil, err

@@ -54,14 +54,14 @@ func TestPrometheusOutages(t *testing.T) {
 		}
 		return out, err
 	}
-	// firingOnlyFor waits until the alert fires for the failed job, then checks over a few
-	// evaluations that it never fires for the fixed one.
+	// firingOnlyFor waits until the alert fires for the failed job and not for the fixed one,
+	// then checks over a few evaluations that it stays so.
 	firingOnlyFor := func(what string) {
 		t.Helper()
 		start := time.Now()
-		prom.wait(what+": "+alertFailed+" firing for "+name, func() (bool, error) {
+		prom.wait(what+": "+alertFailed+" firing for "+name+" only", func() (bool, error) {
 			f, err := alerting()
-			return f[name], err
+			return f[name] && !f[fixedName], err
 		})
 		back := time.Since(start)
 		for end := time.Now().Add(4 * promInterval); time.Now().Before(end); time.Sleep(promInterval / 4) {

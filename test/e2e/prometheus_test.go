@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
@@ -88,9 +89,13 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 	}
 	var names []string
 	for _, g := range groups.([]any) {
-		// Every group at promInterval, as promtool evaluates every group at its
-		// evaluation_interval: the chart's intervals (a minute, hours) would outlast the test.
-		g.(map[string]any)["interval"] = promInterval.String()
+		// The groups evaluated every minute or hour run at promInterval: the chart's intervals
+		// would outlast the test. A daily group keeps its interval and does not run during a
+		// test: its snapshots, taken every 2 s, would be fresher than any real one and would
+		// stand in for the hourly group's after an outage (TestPrometheusOutages).
+		if iv, err := model.ParseDuration(fmt.Sprint(g.(map[string]any)["interval"])); err != nil || time.Duration(iv) <= time.Hour {
+			g.(map[string]any)["interval"] = promInterval.String()
+		}
 		for _, r := range g.(map[string]any)["rules"].([]any) {
 			rule := r.(map[string]any)
 			n, ok := rule["alert"].(string)
@@ -327,12 +332,14 @@ func (prom *Prometheus) alerts(name string) ([]promAlert, error) {
 	return out, nil
 }
 
-// lastEvaluation returns when the rule groups were last evaluated, failing the test if any
-// rule is unhealthy (a rule the server rejects at evaluation).
+// lastEvaluation returns when the rule groups run at promInterval were last evaluated (the
+// daily group does not run during a test), failing the test if any rule is unhealthy (a rule
+// the server rejects at evaluation).
 func (prom *Prometheus) lastEvaluation() (time.Time, error) {
 	var data struct {
 		Groups []struct {
 			Name           string    `json:"name"`
+			Interval       float64   `json:"interval"`
 			LastEvaluation time.Time `json:"lastEvaluation"`
 			Rules          []struct {
 				Name      string `json:"name"`
@@ -354,7 +361,7 @@ func (prom *Prometheus) lastEvaluation() (time.Time, error) {
 				prom.t.Fatalf("rule %s of group %s: %s", r.Name, g.Name, r.LastError)
 			}
 		}
-		if g.LastEvaluation.Before(last) {
+		if g.LastEvaluation.Before(last) && g.Interval <= promInterval.Seconds() {
 			last = g.LastEvaluation
 		}
 	}
