@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -349,7 +350,7 @@ func measurePanels(srv *promeval.Server, v variant, end time.Time, n int) ([]pan
 			}
 			row.cpu += cpuTime() - c0
 			if err != nil {
-				if !strings.Contains(err.Error(), "timed out") {
+				if !strings.Contains(err.Error(), "timed out") && !errors.Is(err, context.DeadlineExceeded) {
 					return nil, fmt.Errorf("panel %q: %w", p.Title, err)
 				}
 				row.timedOut = true

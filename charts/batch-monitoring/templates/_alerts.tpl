@@ -122,7 +122,7 @@ of every carried series, read back over a window that spans such outages:
   snapshot if taken within 25h; and the median duration over alerts.slowRun.window from the
   hourly samples of the duration (168 a week instead of 10,080: the median of the duration over
   time, sampled hourly);
-- argo-cronworkflows-1d, every day: <series>_1d = last_over_time(<series>[8d]).
+- argo-cronworkflows-1d, every day (24h): <series>_1d = last_over_time(<series>[8d]).
 A reader falls back to a snapshot only if it is younger than the window it reads the newer
 series over: the main group reads <series>_1h over the last hour (its own window), the hourly
 group <series>_1d over 25h (it reads 26h of the carried series). That rule is what keeps a
@@ -310,7 +310,7 @@ is later: open from the Nth failure in a row until the next success, across rest
 {{- $groups = append $groups (dict "name" "argo-cronworkflows-1h" "interval" "1h" "rules" $hourly) -}}
 {{- end -}}
 {{- if $daily -}}
-{{- $groups = append $groups (dict "name" "argo-cronworkflows-1d" "interval" "1d" "rules" $daily) -}}
+{{- $groups = append $groups (dict "name" "argo-cronworkflows-1d" "interval" "24h" "rules" $daily) -}}
 {{- end -}}
 {{- toYaml $groups -}}
 {{- end -}}
