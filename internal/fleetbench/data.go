@@ -26,7 +26,7 @@ const (
 	day    = 24 * hour
 	// headSpan: the newest samples, appended to the head when a variant opens the TSDB (a
 	// Prometheus server holds its last 2–3 hours there); everything older is in 2-day blocks
-	// (35 days: 18 blocks, as a server with a 35-day retention compacts them).
+	// (35 days: 18 blocks; a server with a 35-day retention compacts up to 3.5 days per block).
 	headSpan  = 2 * hour
 	blockSpan = 2 * day
 	// chunkSamples: Prometheus cuts a chunk every 120 samples.

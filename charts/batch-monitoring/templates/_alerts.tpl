@@ -137,7 +137,7 @@ the daily group's first (within a day and an hour); after more than 8 days (the 
 until the job reports again. Cost per job and carried series, in samples decoded per minute:
 about 60 to 180 in the main group (the 1h range and the head chunk it starts in), 26 for the
 hourly and 8 for the daily snapshots, independent of alerts.lookback
-(charts/batch-monitoring/README.md, Cost). */ -}}
+(charts/batch-monitoring/README.md, Cost at fleet scale). */ -}}
 {{- define "batch-monitoring.promRules" -}}
 {{- $ctx := .ctx -}}
 {{- $r := include "batch-monitoring.recipe" $ctx | fromJson -}}
