@@ -97,6 +97,17 @@ e2e: prometheus
 	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) \
 	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
+## e2e-fleet: the controller's /metrics at E2E_FLEET_JOBS jobs (one run each): bytes per job and
+##            scrape time, as the chart README's Cost section reports them.
+E2E_FLEET_JOBS ?= 1000
+.PHONY: e2e-fleet
+e2e-fleet: prometheus
+	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh apiserver $(E2E_KUBE) >/dev/null
+	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
+	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
+	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) E2E_FLEET_JOBS=$(E2E_FLEET_JOBS) \
+	  $(GO) test -count=1 -timeout 60m -v -run TestControllerMetricsAtFleetScale ./test/e2e/
+
 ## routes: every way in, with the real tools: kustomize, helm v3 and v4 (plugin), the Argo CD
 ##         CMP and buildOptions routes, the CI snippets, the docs' commands and the examples'
 ##         goldens (test/routes). The tools are built once from the Go module proxy, each at an
@@ -155,10 +166,16 @@ routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
 ## bench: Go benchmarks (fastyaml against go-yaml, the stream, the KRM function), then every mode against its floor measured in the same run (parse floor,
 ##        pipe 1k/10k, the KRM function on 10k items, kustomize build at 1k: plain, echo, echo of
 ##        the injected stream, ours). BENCH_BEFORE=BINARY adds an older binary's rows, same run.
+##        Then the fleet row (internal/fleetbench): the chart's rules and Grafana dashboard on
+##        Prometheus' TSDB and engine at FLEET_JOBS jobs with 35 days of history, before (ad0b1db)
+##        and after, alerts.lookback 35d and 1d; its blocks are kept in bin/fleetbench.
+FLEET_JOBS   ?= 1000,10000
+FLEET_ROUNDS ?= 3
 .PHONY: bench
 bench: build $(KUSTOMIZE_BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/fastyaml/ ./internal/inject/ ./internal/krm/
 	$(GO) run ./internal/bench -binary $(BIN) -kustomize $(KUSTOMIZE_BIN) $(if $(BENCH_BEFORE),-before $(BENCH_BEFORE))
+	$(GO) run ./internal/fleetbench -jobs $(FLEET_JOBS) -rounds $(FLEET_ROUNDS)
 
 routes: routes-tools
 	ROUTES=1 KUSTOMIZE=$(KUSTOMIZE_BIN) HELM3=$(HELM3_BIN) HELM4=$(HELM4_BIN) \

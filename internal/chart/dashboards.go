@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/dashboard"
@@ -50,7 +51,8 @@ var CatalogKeys = append(append([]string(nil), dashboard.Keys[1:]...), dashboard
 // templates replace them by the values' names (batch-monitoring.grafanaDashboard,
 // batch-monitoring.datadogDashboard).
 const (
-	tokenNS, tokenJob, tokenLookback, tokenWindow, tokenTags = "@@ns@@", "@@job@@", "@@lookback@@", "@@window@@", "@@tags@@"
+	tokenNS, tokenJob, tokenWindow, tokenTags = "@@ns@@", "@@job@@", "@@window@@", "@@tags@@"
+	tokenMedian, tokenMedianRange             = "@@median@@", "@@median.range@@"
 )
 
 func tokenSeries(key string) string  { return "@@series." + key + "@@" }
@@ -120,7 +122,8 @@ func DashboardCatalog() ([]byte, error) {
 	}
 	// The shape with every metric first: it fixes the order of the slots.
 	for shape := shapes - 1; shape >= 0; shape-- {
-		s := dashboard.Spec{NS: tokenNS, Job: tokenJob, Lookback: tokenLookback, MedianWindow: tokenWindow, DatadogTags: []string{tokenTags},
+		s := dashboard.Spec{NS: tokenNS, Job: tokenJob, DatadogTags: []string{tokenTags},
+			MedianSeries: tokenMedian, MedianRange: tokenMedianRange, MedianWindow: tokenWindow,
 			Series:  map[string]string{dashboard.ExitCode: tokenSeries(dashboard.ExitCode)},
 			Datadog: map[string]string{dashboard.ExitCode: tokenDatadog(dashboard.ExitCode)}}
 		for i, key := range CatalogKeys {
@@ -252,8 +255,8 @@ func marshalCatalog(v any) ([]byte, error) {
 
 // DashboardSpec derives the dashboards' spec from the chart with vals: the recipe summary, the
 // per-job recording rules of its PrometheusRule (the Grafana panels read what the alerts read;
-// each metric they show must have one), the alerts' lookback and median window, and the Datadog
-// names of its check.
+// each metric they show must have one), the median duration as the alerts read it, and the
+// Datadog names of its check.
 func DashboardSpec(dir string, vals map[string]any) (dashboard.Spec, error) {
 	rc, err := Recipe(dir, vals)
 	if err != nil {
@@ -271,18 +274,16 @@ func DashboardSpec(dir string, vals map[string]any) (dashboard.Spec, error) {
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
-	s.Lookback, _ = get(merged, "alerts", "lookback").(string)
 	s.MedianWindow, _ = get(merged, "alerts", "slowRun", "window").(string)
-	if s.Lookback == "" || s.MedianWindow == "" {
-		return dashboard.Spec{}, fmt.Errorf("values: no alerts.lookback or alerts.slowRun.window for the dashboards")
+	if s.MedianWindow == "" {
+		return dashboard.Spec{}, fmt.Errorf("values: no alerts.slowRun.window for the dashboards")
 	}
 
-	// A recording rule over exactly one of our metrics, keeping one series per job, is that
-	// metric's per-job series.
 	res, err := Render(dir, vals, Options{APIVersions: []string{"monitoring.coreos.com/v1/PrometheusRule"}})
 	if err != nil {
 		return dashboard.Spec{}, err
 	}
+	var records, alerts []map[string]any
 	for _, o := range res.OfKind("PrometheusRule") {
 		groups, _ := Path(o.Body, "spec", "groups")
 		gs, _ := groups.([]any)
@@ -291,24 +292,60 @@ func DashboardSpec(dir string, vals map[string]any) (dashboard.Spec, error) {
 			rs, _ := rules.([]any)
 			for _, r := range rs {
 				rule, _ := r.(map[string]any)
-				record, _ := rule["record"].(string)
-				expr, _ := rule["expr"].(string)
-				if record == "" {
-					continue
-				}
-				key, err := recordedMetric(expr, byExported)
-				if err != nil {
-					return dashboard.Spec{}, fmt.Errorf("recording rule %s: %v", record, err)
-				}
-				if key != "" {
-					s.Series[key] = record
+				if _, ok := rule["record"].(string); ok {
+					records = append(records, rule)
+				} else {
+					alerts = append(alerts, rule)
 				}
 			}
 		}
 	}
-
+	// A recording rule over exactly one of our metrics, keeping one series per job, is that
+	// metric's leader series; one that is that series when it has a sample, else reads itself,
+	// carries the metric's last known value.
+	leader := map[string]string{} // record -> key
+	for _, rule := range records {
+		record, _ := rule["record"].(string)
+		sel, err := selectors(rule["expr"].(string))
+		if err != nil {
+			return dashboard.Spec{}, fmt.Errorf("recording rule %s: %v", record, err)
+		}
+		key, err := recordedMetric(sel, byExported)
+		if err != nil {
+			return dashboard.Spec{}, fmt.Errorf("recording rule %s: %v", record, err)
+		}
+		if key != "" {
+			leader[record] = key
+		}
+	}
+	for _, rule := range records {
+		record, _ := rule["record"].(string)
+		e, _ := parser.ParseExpr(rule["expr"].(string))
+		sel, _ := selectors(rule["expr"].(string))
+		if key := leader[leftmost(e)]; key != "" && sel[record] != nil {
+			s.Series[key] = record
+		}
+		if strings.Contains(rule["expr"].(string), "quantile_over_time") {
+			s.MedianSeries = record
+		}
+	}
+	for record, key := range leader {
+		if key == dashboard.CurrentRun {
+			s.Series[key] = record // live: a held value would not grow
+		}
+	}
 	if s.Series[dashboard.ExitCode] == "" {
-		return dashboard.Spec{}, fmt.Errorf("the chart's PrometheusRule records no per-job series of %s%s", rc.Prefix, rc.Metrics[dashboard.ExitCode])
+		return dashboard.Spec{}, fmt.Errorf("the chart's PrometheusRule carries no per-job series of %s%s", rc.Prefix, rc.Metrics[dashboard.ExitCode])
+	}
+	// The median as the alerts read it back.
+	for _, rule := range alerts {
+		sel, _ := selectors(rule["expr"].(string))
+		if r := sel[s.MedianSeries]; s.MedianSeries != "" && r != nil {
+			s.MedianRange = model.Duration(r.Range).String()
+		}
+	}
+	if s.Series[dashboard.Duration] != "" && s.MedianRange == "" {
+		return dashboard.Spec{}, fmt.Errorf("the chart's PrometheusRule has no median duration the alerts read")
 	}
 
 	check, err := DatadogCheck(dir, vals)
@@ -323,22 +360,54 @@ func DashboardSpec(dir string, vals map[string]any) (dashboard.Spec, error) {
 	return s, nil
 }
 
-// recordedMetric returns the key of the one dashboard metric a recording rule reads ("" when it
-// reads none).
-func recordedMetric(expr string, byExported map[string]string) (string, error) {
+// selectors returns the series an expression reads, by name, with the range each is read
+// over (nil: an instant selector).
+func selectors(expr string) (map[string]*parser.MatrixSelector, error) {
 	e, err := parser.ParseExpr(expr)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	found := map[string]bool{}
+	out := map[string]*parser.MatrixSelector{}
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			if key, ok := byExported[vs.Name]; ok {
-				found[key] = true
+		switch n := n.(type) {
+		case *parser.MatrixSelector:
+			out[n.VectorSelector.(*parser.VectorSelector).Name] = n
+		case *parser.VectorSelector:
+			if _, ok := out[n.Name]; !ok {
+				out[n.Name] = nil
 			}
 		}
 		return nil
 	})
+	return out, nil
+}
+
+// leftmost returns the name of the series an expression starts with, through parentheses and
+// the left operands of binary operators ("" when it starts otherwise).
+func leftmost(e parser.Expr) string {
+	for {
+		switch n := e.(type) {
+		case *parser.ParenExpr:
+			e = n.Expr
+		case *parser.BinaryExpr:
+			e = n.LHS
+		case *parser.VectorSelector:
+			return n.Name
+		default:
+			return ""
+		}
+	}
+}
+
+// recordedMetric returns the key of the one series of byName among the selectors ("" when
+// there is none).
+func recordedMetric(sel map[string]*parser.MatrixSelector, byName map[string]string) (string, error) {
+	found := map[string]bool{}
+	for name := range sel {
+		if key, ok := byName[name]; ok {
+			found[key] = true
+		}
+	}
 	if len(found) > 1 {
 		return "", fmt.Errorf("reads several of the job metrics (%v)", found)
 	}

@@ -702,6 +702,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 	writeYAML(t, tf, map[string]any{
 		"rule_files":          []string{"rules.yaml"},
 		"evaluation_interval": "1m",
+		"group_eval_order":    groupOrder(rules),
 		"tests":               []any{map[string]any{"interval": "1m", "input_series": sc.series(f), "promql_expr_test": exprTests}},
 	})
 	if out, err := exec.Command(promtool(t), "test", "rules", tf).CombinedOutput(); err != nil {
@@ -737,9 +738,9 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 	}
 }
 
-// The dashboards the chart renders follow the alerts' settings in the values (the lookback of
-// each job's last known value, the median's window) and the configuration's names and labels,
-// as internal/dashboard builds them for those values.
+// The dashboards the chart renders follow the alerts' settings in the values (the median's
+// window; the lookback is the rules' own, whose carried series the panels read) and the
+// configuration's names and labels, as internal/dashboard builds them for those values.
 func TestDashboardsFollowValues(t *testing.T) {
 	vals := mergeValues(scenario(t, "08-dashboards-values.yaml"), map[string]any{
 		"alerts":            map[string]any{"lookback": "10d", "slowRun": map[string]any{"window": "3d"}},
@@ -753,7 +754,7 @@ func TestDashboardsFollowValues(t *testing.T) {
 		case "ConfigMap":
 			s.checkGrafanaConfigMap(t, o)
 			text := str(t, o.Body, "data", "batch-monitoring-cronworkflows.json")
-			for _, want := range []string{"[10d]", "[3d]", "cronworkflow:argo_workflows_job_failed:leader", `job=~\"$cronworkflow\"`} {
+			for _, want := range []string{"median 3d", "cronworkflow:argo_workflows_job_failed:last", "cronworkflow:argo_workflows_duration:median_1h", `job=~\"$cronworkflow\"`} {
 				if !strings.Contains(text, want) {
 					t.Errorf("the Grafana dashboard lacks %s", want)
 				}

@@ -151,6 +151,13 @@ type ruleScenario struct {
 	// runState: the chart's recipe has every run-state metric (examples/run-state/config.yaml),
 	// and the series carry them.
 	runState bool
+	// down: minutes [from, to) during which Prometheus is down (outage scenarios only: promtool
+	// cannot stop its rule evaluation). restoredBy: the rule groups whose snapshots bring the
+	// state back after an outage, in turn: a window from the end of an outage opens at the main
+	// group's first evaluation after the first evaluation of the last of them, itself after the
+	// one before it... since the restart; nothing fires before it.
+	down       [][2]int
+	restoredBy []string
 }
 
 const (
@@ -428,16 +435,32 @@ func hourly(from, to int, ns, job string, duration float64) []run {
 	return out
 }
 
-// series of one scenario, as Prometheus scrapes them every minute.
+// series of one scenario, as promtool's input series.
 func (sc ruleScenario) series(f flavour) []map[string]any {
+	var out []map[string]any
+	for _, s := range sc.scraped(f) {
+		out = append(out, map[string]any{"series": promSeries(s.labels), "values": promValues(s.values)})
+	}
+	return out
+}
+
+// scrapedSeries is one series of a scenario: its labels (__name__ included) and its value at
+// each minute (NaN: not exported).
+type scrapedSeries struct {
+	labels map[string]string
+	values []float64
+}
+
+// scraped returns the series of one scenario, as Prometheus scrapes them every minute.
+func (sc ruleScenario) scraped(f flavour) []scrapedSeries {
 	pods := append([]pod(nil), sc.pods...)
 	if f.otherControllers {
 		// Another Argo installation's leader, in its own namespace: it must not hide ours.
 		pods = append(pods, pod{name: "other-ctrl", ns: "argo-other", from: 0, to: sc.minutes, leads: [][2]int{{0, sc.minutes}}})
 	}
-	var out []map[string]any
+	var out []scrapedSeries
 	add := func(labels map[string]string, vals []float64) {
-		out = append(out, map[string]any{"series": promSeries(labels), "values": promValues(vals)})
+		out = append(out, scrapedSeries{labels, vals})
 	}
 	for _, p := range pods {
 		ns := p.ns
@@ -761,13 +784,23 @@ func TestRulesEvaluated(t *testing.T) {
 				rf := fmt.Sprintf("rules-%d.yaml", i)
 				writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
 				tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
-				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "tests": r.tests})
+				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "group_eval_order": groupOrder(r.rules), "tests": r.tests})
 				if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
 					t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
 				}
 			}
 		})
 	}
+}
+
+// groupOrder names the rule groups in their order: promtool evaluates every group at every
+// evaluation_interval, in this order (in an order of its map's choosing without it).
+func groupOrder(groups []any) []string {
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.(map[string]any)["name"].(string))
+	}
+	return names
 }
 
 func trimOutput(b []byte) string {

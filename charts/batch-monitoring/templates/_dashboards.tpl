@@ -3,28 +3,47 @@ The dashboards of the values: dashboards/catalog.json holds each panel (Grafana)
 (Datadog) as internal/dashboard builds it for every shape, that is for every set of the optional
 metrics the chart records (Grafana) or collects (Datadog), with tokens for the names; here the
 values' shape picks the variants, the Grafana panels are laid out as the SDK's builder lays them
-out, and the tokens become the values' metric names, label keys, lookback and median window.
+out, and the tokens become the values' metric names, label keys and median window.
 */ -}}
 
-{{- /* batch-monitoring.dashboardSeries: the chart context -> JSON {<recipe key>: <recording rule>}:
-the per-job series the PrometheusRule records of each of our metrics (a recording rule that
-reads exactly one of them), in any rule group. */ -}}
+{{- /* batch-monitoring.dashboardSeries: the chart context -> JSON {"series": {<recipe key>:
+<recording rule>}, "median": <recording rule>, "medianRange": <range>}: what the alerts read, in
+any rule group. A rule reading exactly one of our metrics is its leader series; one that starts
+with that series and reads itself carries the job's last known value, which the panels show (the
+current run: the live leader series, a held value would not grow). The median is the rule of a
+quantile_over_time, over the range the alerts read it back. */ -}}
 {{- define "batch-monitoring.dashboardSeries" -}}
 {{- $r := include "batch-monitoring.recipe" . | fromJson -}}
-{{- $out := dict -}}
+{{- $records := list -}}
+{{- $alerts := list -}}
 {{- range (include "batch-monitoring.promRules" (dict "ctx" . "backend" "prometheus") | fromYamlArray) -}}
 {{- range .rules -}}
-{{- if .record -}}
-{{- $rule := . -}}
+{{- if .record -}}{{- $records = append $records . -}}{{- else -}}{{- $alerts = append $alerts .expr -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $leader := dict -}}
+{{- range $rule := $records -}}
 {{- $found := list -}}
 {{- range $key, $name := $r.metrics -}}
-{{- if regexMatch (printf "(^|[^A-Za-z0-9_:])%s%s($|[^A-Za-z0-9_:])" $r.prefix $name) $rule.expr -}}{{- $found = append $found $key -}}{{- end -}}
+{{- if regexMatch (printf "(^|[^A-Za-z0-9_:])%s($|[^A-Za-z0-9_:])" (regexQuoteMeta (printf "%s%s" $r.prefix $name))) $rule.expr -}}{{- $found = append $found $key -}}{{- end -}}
 {{- end -}}
-{{- if eq (len $found) 1 -}}{{- $_ := set $out (first $found) $rule.record -}}{{- end -}}
+{{- if eq (len $found) 1 -}}{{- $_ := set $leader (first $found) $rule.record -}}{{- end -}}
 {{- end -}}
+{{- $series := dict -}}
+{{- $median := "" -}}
+{{- range $rule := $records -}}
+{{- $self := printf "(^|[^A-Za-z0-9_:])%s($|[^A-Za-z0-9_:])" (regexQuoteMeta $rule.record) -}}
+{{- range $key, $l := $leader -}}
+{{- if and (hasPrefix (printf "(%s " $l) $rule.expr) (regexMatch $self $rule.expr) -}}{{- $_ := set $series $key $rule.record -}}{{- end -}}
 {{- end -}}
+{{- if contains "quantile_over_time" $rule.expr -}}{{- $median = $rule.record -}}{{- end -}}
 {{- end -}}
-{{- toJson $out -}}
+{{- with $leader.currentRun -}}{{- $_ := set $series "currentRun" . -}}{{- end -}}
+{{- $range := "" -}}
+{{- if $median -}}
+{{- with regexFind (printf "%s\\[[^]]+\\]" (regexQuoteMeta $median)) (join "\n" $alerts) -}}{{- $range = trimSuffix "]" (trimPrefix (printf "%s[" $median) .) -}}{{- end -}}
+{{- end -}}
+{{- toJson (dict "series" $series "median" $median "medianRange" $range) -}}
 {{- end -}}
 
 {{- /* batch-monitoring.dashboardPick: (dict "slots" <catalog slots> "keys" <catalog keys> "has" <dict
@@ -48,7 +67,8 @@ of the present keys>) -> JSON list of the slots' parts for that shape. */ -}}
 {{- /* batch-monitoring.grafanaDashboard: the chart context -> the Grafana dashboard, as JSON. */ -}}
 {{- define "batch-monitoring.grafanaDashboard" -}}
 {{- $cat := .Files.Get "dashboards/catalog.json" | fromJson -}}
-{{- $series := include "batch-monitoring.dashboardSeries" . | fromJson -}}
+{{- $read := include "batch-monitoring.dashboardSeries" . | fromJson -}}
+{{- $series := $read.series -}}
 {{- if not $series.exitCode -}}
 {{- fail "dashboards.grafana.enabled: the dashboard reads the per-job series the chart records of the exit code, which it records for alerts.lastRunFailed or alerts.consecutiveFailures: enable one of them" -}}
 {{- end -}}
@@ -81,7 +101,7 @@ a line of 24 left to right and wrap under the tallest of the line. */ -}}
 {{- $d := deepCopy $cat.grafana.dashboard -}}
 {{- $_ := set $d "panels" $panels -}}
 {{- $l := include "batch-monitoring.alertLabels" (dict "ctx" . "backend" "prometheus") | fromJson -}}
-{{- $text := toJson $d | replace "@@ns@@" $l.ns | replace "@@job@@" $l.job | replace "@@lookback@@" .Values.alerts.lookback | replace "@@window@@" .Values.alerts.slowRun.window -}}
+{{- $text := toJson $d | replace "@@ns@@" $l.ns | replace "@@job@@" $l.job | replace "@@window@@" .Values.alerts.slowRun.window | replace "@@median@@" $read.median | replace "@@median.range@@" $read.medianRange -}}
 {{- range $key, $record := $series -}}{{- $text = replace (printf "@@series.%s@@" $key) $record $text -}}{{- end -}}
 {{- $text -}}
 {{- end -}}
