@@ -171,6 +171,9 @@ func newSettings(t *testing.T, vals map[string]any) *settings {
 	if s.collectLeader {
 		s.ddNames["argo_workflows.is_leader"] = true
 	}
+	for n := range ksmNames(t, vals) {
+		s.promNames[n] = true
+	}
 	if len(s.recipe.Metrics) != 4 || s.recipe.Metrics["stalenessThreshold"] != config.DefaultThresholdName {
 		t.Fatalf("recipe metrics %v: want the four default metrics", s.recipe.Metrics)
 	}
@@ -507,7 +510,10 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 					}
 				}
 			case *parser.AggregateExpr:
-				if len(n.Grouping) > 0 && !reflect.DeepEqual(n.Grouping, wantKeys) {
+				// kube-state-metrics' series carry the namespace and name only (and a condition
+				// its type and message).
+				ksm := [][]string{wantKeys[:2], append(append([]string(nil), wantKeys[:2]...), "type", "message")}
+				if len(n.Grouping) > 0 && !reflect.DeepEqual(n.Grouping, wantKeys) && !reflect.DeepEqual(n.Grouping, ksm[0]) && !reflect.DeepEqual(n.Grouping, ksm[1]) {
 					t.Errorf("%s: groups by %v, want the metrics' labels %v", name, n.Grouping, wantKeys)
 				}
 			}
@@ -564,4 +570,39 @@ func (s *settings) checkNotes(t *testing.T, notes string) {
 	for _, v := range ann {
 		s.checkDatadogCheck(t, v)
 	}
+}
+
+// ksmNames returns the metric names kube-state-metrics exports with the chart's configuration
+// for vals: metricNamePrefix_name of every metric of its config.yaml.
+func ksmNames(t *testing.T, vals map[string]any) map[string]bool {
+	t.Helper()
+	res := render(t, mergeValues(vals, map[string]any{"kubeStateMetrics": map[string]any{"configMap": map[string]any{"create": true}}}))
+	var cfg struct {
+		Spec struct {
+			Resources []struct {
+				MetricNamePrefix string `yaml:"metricNamePrefix"`
+				Metrics          []struct {
+					Name string `yaml:"name"`
+				} `yaml:"metrics"`
+			} `yaml:"resources"`
+		} `yaml:"spec"`
+	}
+	out := map[string]bool{}
+	for _, o := range res.OfKind("ConfigMap") {
+		if !strings.HasSuffix(o.Name, "-kube-state-metrics") {
+			continue
+		}
+		if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "config.yaml")), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range cfg.Spec.Resources {
+			for _, m := range r.Metrics {
+				out[r.MetricNamePrefix+"_"+m.Name] = true
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no kube-state-metrics configuration rendered")
+	}
+	return out
 }

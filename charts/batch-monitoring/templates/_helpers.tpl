@@ -108,3 +108,13 @@ true
 {{- $n := int (trimSuffix "m" (trimSuffix "h" .)) -}}
 {{- if hasSuffix "h" . -}}{{- mul $n 60 -}}{{- else -}}{{- $n -}}{{- end -}}
 {{- end -}}
+
+{{- /* batch-monitoring.datadogWindow: "30m" / "2h" / "7d" -> a Datadog evaluation window,
+last_30m / last_2h / last_168h (days in hours: Datadog's custom windows count minutes and hours). */ -}}
+{{- define "batch-monitoring.datadogWindow" -}}
+{{- if hasSuffix "d" . -}}
+{{- printf "last_%dh" (mul (int (trimSuffix "d" .)) 24) -}}
+{{- else -}}
+{{- printf "last_%s" . -}}
+{{- end -}}
+{{- end -}}
