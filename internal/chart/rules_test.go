@@ -70,6 +70,12 @@ type flavour struct {
 	// otherControllers: whether a controller of another Argo installation is visible to the
 	// rules (not on GMP, whose Rules only see their own namespace).
 	otherControllers bool
+	// ksmNsKey: the label carrying a CronWorkflow's namespace on kube-state-metrics' series;
+	// ksmTarget: the target labels of its scrape.
+	ksmNsKey  string
+	ksmTarget map[string]string
+	// stateOnly: only the scenarios with kube-state-metrics differ in this flavour.
+	stateOnly bool
 }
 
 func flavours(t *testing.T) []flavour {
@@ -83,10 +89,19 @@ func flavours(t *testing.T) []flavour {
 	}
 	noHonor := scenario(t, "05-prometheus-values.yaml")
 	noHonor["prometheus"].(map[string]any)["podMonitor"].(map[string]any)["honorLabels"] = false
+	ksmNoHonor := mergeValues(scenario(t, "05-prometheus-values.yaml"), map[string]any{"kubeStateMetrics": map[string]any{"honorLabels": false}})
+	// kube-state-metrics as kube-prometheus-stack scrapes it (a ServiceMonitor, in its own
+	// namespace), and on GMP (a PodMonitoring in the controller namespace: GMP's Rules only see
+	// their own namespace).
+	ksmProm := map[string]string{"namespace": "monitoring", "pod": "kube-state-metrics-5d9c-x2x7q", "instance": "10.0.9.9:8080",
+		"job": "kube-state-metrics", "service": "kube-state-metrics", "endpoint": "http", "container": "kube-state-metrics"}
+	ksmGMP := map[string]string{"project_id": "p", "location": "europe-west1", "cluster": "c", "namespace": "argo",
+		"job": "kube-state-metrics", "instance": "kube-state-metrics-5d9c-x2x7q:http", "pod": "kube-state-metrics-5d9c-x2x7q", "container": "kube-state-metrics"}
 	return []flavour{
-		{"prometheus", scenario(t, "05-prometheus-values.yaml"), "PrometheusRule", nil, "namespace", promTarget, true},
-		{"prometheus-honorLabels-false", noHonor, "PrometheusRule", nil, "exported_namespace", promTarget, true},
-		{"gmp", scenario(t, "06-gmp-values.yaml"), "Rules", nil, "exported_namespace", gmpTarget, false},
+		{"prometheus", scenario(t, "05-prometheus-values.yaml"), "PrometheusRule", nil, "namespace", promTarget, true, "namespace", ksmProm, false},
+		{"prometheus-honorLabels-false", noHonor, "PrometheusRule", nil, "exported_namespace", promTarget, true, "namespace", ksmProm, false},
+		{"prometheus-ksm-honorLabels-false", ksmNoHonor, "PrometheusRule", nil, "namespace", promTarget, true, "exported_namespace", ksmProm, true},
+		{"gmp", scenario(t, "06-gmp-values.yaml"), "Rules", nil, "exported_namespace", gmpTarget, false, "exported_namespace", ksmGMP, false},
 	}
 }
 
@@ -153,6 +168,13 @@ type ruleScenario struct {
 	// runState: the chart's recipe has every run-state metric (examples/run-state/config.yaml),
 	// and the series carry them.
 	runState bool
+	// crons: the CronWorkflows as kube-state-metrics exports them (state_test.go); none: no
+	// kube-state-metrics. ksmDown: [from, to) minutes its scrape returns nothing.
+	crons   []cron
+	ksmDown [][2]int
+	// labels: labels of an alert instance besides the job's and severity, by
+	// "<alert> <namespace>/<name>".
+	labels map[string]map[string]string
 }
 
 const (
@@ -162,9 +184,12 @@ const (
 	alertController = "ArgoWorkflowsControllerNotExporting"
 	alertTooLong    = "ArgoCronWorkflowRunningTooLong"
 	alertStreak     = "ArgoCronWorkflowConsecutiveFailures"
+	alertMissed     = "ArgoCronWorkflowMissedSchedule"
+	alertSuspended  = "ArgoCronWorkflowSuspended"
+	alertSpecError  = "ArgoCronWorkflowSpecError"
 )
 
-var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController, alertTooLong, alertStreak}
+var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController, alertTooLong, alertStreak, alertMissed, alertSuspended, alertSpecError}
 
 func leader(name string, from, to int) pod {
 	return pod{name: name, from: from, to: to, leads: [][2]int{{from, to}}}
@@ -527,7 +552,7 @@ func (sc ruleScenario) series(f flavour) []map[string]any {
 			}
 		}
 	}
-	return out
+	return append(out, sc.ksmSeries(f)...)
 }
 
 // jobKey: one pod's gauges of one job.
@@ -717,7 +742,11 @@ func TestRulesEvaluated(t *testing.T) {
 			}
 			var runs []*run
 			byRules := map[string]*run{}
-			for _, sc := range append(append([]ruleScenario(nil), ruleScenarios...), runStateScenarios...) {
+			all := concatScenarios(ruleScenarios, runStateScenarios, stateScenarios)
+			if f.stateOnly {
+				all = stateScenarios
+			}
+			for _, sc := range all {
 				key := fmt.Sprint(sc.runState, sc.values)
 				r := byRules[key]
 				if r == nil {
@@ -744,6 +773,9 @@ func TestRulesEvaluated(t *testing.T) {
 								if w.job != "" {
 									labels[f.nsKey] = w.ns
 									labels["cronworkflow"] = w.job
+								}
+								for k, v := range sc.labels[a+" "+w.ns+"/"+w.job] {
+									labels[k] = v
 								}
 								exp = append(exp, map[string]any{"exp_labels": labels})
 							}

@@ -141,11 +141,11 @@ before every alert, its alerts after the controller-metric ones. */ -}}
 {{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowNotSucceededWithinThreshold"
-  "expr" (printf "time() - last_over_time(%s[%s]) > last_over_time(%s[%s])%s" $rec.lastSuccess $lb $rec.stalenessThreshold $lb (ternary (printf " unless %s %s" $ksm.on $ksm.paused) "" (ne $ksm.paused "")))
+  "expr" (printf "time() - last_over_time(%s[%s]) > last_over_time(%s[%s])%s" $rec.lastSuccess $lb $rec.stalenessThreshold $lb (ternary (printf " unless %s %s" $ksm.on $ksm.quiet) "" (ne $ksm.quiet "")))
   "labels" (merge (dict "severity" $a.notSucceeded.severity) $extra)
   "annotations" (dict
     "summary" (printf "CronWorkflow %s/%s has not succeeded within its threshold" $ns $job)
-    "description" (printf "CronWorkflow %s in namespace %s last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows (with kube-state-metrics, this alert is silent while the job is suspended or stopped).\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "notSucceeded" "ns" $ns "job" $job))))) -}}
+    "description" (printf "CronWorkflow %s in namespace %s last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows (with kube-state-metrics, this alert is silent while the job is suspended or stopped, and for a threshold after).\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "notSucceeded" "ns" $ns "job" $job))))) -}}
 {{- end -}}
 {{- if and $a.slowRun.enabled $m.duration -}}
 {{- $d := printf "last_over_time(%s[%s])" $rec.duration $lb -}}

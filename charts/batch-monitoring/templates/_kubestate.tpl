@@ -177,9 +177,18 @@ controller's). */ -}}
 {{- end -}}
 
 {{- /* batch-monitoring.ksmRules: (dict "ctx" $ "backend" prometheus|gmp) -> JSON {"records":
-[...], "alerts": [...], "paused": <PromQL>}: the recording rules of the job state (before the
-alerts in the group), the alerts on it, and the condition "suspended or stopped" per job that
-the not-succeeded alert leaves out ("" when nothing needs the state). */ -}}
+[...], "alerts": [...], "quiet": <series>, "on": "on (<namespace key>, <name key>)"}: the
+recording rules of the job state (before the alerts in the group), the alerts on it, and the
+series of the jobs the not-succeeded alert leaves out ("" when nothing records it).
+
+Suspended or stopped jobs start no runs on purpose. The last moment a job was seen suspended or
+stopped is recorded: the evaluation time while it is; afterwards the rule carries its own last
+value (over 1h of its samples) for as long as it is less than the job's staleness threshold ago,
+then drops it (and with the job). A job with that series is quiet: it still is suspended or
+stopped, or was resumed less than a threshold ago and had no chance to run yet. The threshold is
+the one argo-metrics-gen wrote into the job's metrics (its longest gap between scheduled runs
+plus grace), read from the CronWorkflow by kube-state-metrics; the carry reads it over 1h, so
+a kube-state-metrics outage shorter than that changes nothing. */ -}}
 {{- define "batch-monitoring.ksmRules" -}}
 {{- $ctx := .ctx -}}
 {{- $a := $ctx.Values.alerts -}}
@@ -191,35 +200,29 @@ the not-succeeded alert leaves out ("" when nothing needs the state). */ -}}
 {{- $job := printf "{{ $labels.%s }}" $l.job -}}
 {{- $extra := ternary $ctx.Values.prometheus.gmp.alertLabels $ctx.Values.prometheus.rules.alertLabels (eq .backend "gmp") -}}
 {{- $jobs := dict "ctx" $ctx "backend" .backend -}}
-{{- $rec := dict "suspended" (printf "cronworkflow:%s:max" $m.suspended) "stopped" "cronworkflow:argo_cronworkflow_stopped:max" -}}
+{{- $rec := dict "suspended" (printf "cronworkflow:%s:max" $m.suspended) "stopped" "cronworkflow:argo_cronworkflow_stopped:max" "threshold" (printf "cronworkflow:%s:max" $m.threshold) "scheduled" (printf "cronworkflow:%s:or_created" $m.lastScheduled) "pausedAt" "cronworkflow:argo_cronworkflow_paused:last_timestamp" -}}
 {{- $records := list -}}
 {{- $alerts := list -}}
-{{- $paused := "" -}}
-{{- $missed := and $a.missedSchedule.enabled $r.metrics.stalenessThreshold -}}
-{{- if or $a.notSucceeded.enabled $missed $a.suspended.enabled -}}
+{{- $quiet := "" -}}
+{{- $pause := and $r.metrics.stalenessThreshold (or $a.notSucceeded.enabled $a.missedSchedule.enabled) -}}
+{{- if or $pause $a.suspended.enabled -}}
 {{- $records = append $records (dict "record" $rec.suspended "expr" (include "batch-monitoring.ksmJobs" (merge (dict "expr" $m.suspended) $jobs))) -}}
 {{- end -}}
-{{- if or $a.notSucceeded.enabled $missed -}}
+{{- if $pause -}}
 {{- $records = append $records (dict "record" $rec.stopped "expr" (include "batch-monitoring.ksmJobs" (merge (dict "expr" (printf "%s{phase=\"Stopped\"}" $m.phase)) $jobs))) -}}
-{{- $paused = printf "(%s == 1 or %s == 1)" $rec.suspended $rec.stopped -}}
-{{- end -}}
-{{- if $missed -}}
-{{- /* Missed schedule: the controller started no run for longer than the job's staleness
-threshold (longest gap between scheduled runs plus grace, as written into its metrics), counted
-from the last scheduled time, the creation of a job never run, or the last moment it was
-suspended or stopped (a resumed job gets a whole threshold). That last moment is carried by its
-own recording rule over carry (1h of samples): kept while it still matters (less than a
-threshold ago), dropped with the job. */ -}}
-{{- $_ := set $rec "threshold" (printf "cronworkflow:%s:max" $m.threshold) -}}
-{{- $_ := set $rec "scheduled" (printf "cronworkflow:%s:or_created" $m.lastScheduled) -}}
-{{- $_ := set $rec "pausedAt" "cronworkflow:argo_cronworkflow_paused:last_timestamp" -}}
 {{- $records = append $records (dict "record" $rec.threshold "expr" (include "batch-monitoring.ksmJobs" (merge (dict "expr" $m.threshold) $jobs))) -}}
+{{- $records = append $records (dict "record" $rec.pausedAt "expr" (printf "timestamp(%s == 1 or %s == 1) or (last_over_time(%s[1h]) > time() - last_over_time(%s[1h]))" $rec.suspended $rec.stopped $rec.pausedAt $rec.threshold)) -}}
+{{- $quiet = $rec.pausedAt -}}
+{{- end -}}
+{{- if and $pause $a.missedSchedule.enabled -}}
+{{- /* Missed schedule: the controller started no run for longer than the job's threshold,
+counted from the latest of its last scheduled run, its creation (a job never run) and the last
+moment it was suspended or stopped. */ -}}
 {{- $created := include "batch-monitoring.ksmJobs" (merge (dict "expr" $m.created) $jobs) -}}
 {{- $records = append $records (dict "record" $rec.scheduled "expr" (printf "%s > %s or %s" (include "batch-monitoring.ksmJobs" (merge (dict "expr" $m.lastScheduled) $jobs)) $created $created)) -}}
-{{- $records = append $records (dict "record" $rec.pausedAt "expr" (printf "timestamp(%s) or (last_over_time(%s[1h]) > time() - %s)" $paused $rec.pausedAt $rec.threshold)) -}}
 {{- $alerts = append $alerts (dict
   "alert" "ArgoCronWorkflowMissedSchedule"
-  "expr" (printf "time() - (%s > %s or %s) > %s unless %s %s" $rec.pausedAt $rec.scheduled $rec.scheduled $rec.threshold $on $paused)
+  "expr" (printf "time() - (%s > %s or %s) > %s" $rec.pausedAt $rec.scheduled $rec.scheduled $rec.threshold)
   "labels" (merge (dict "severity" $a.missedSchedule.severity) $extra)
   "annotations" (dict
     "summary" (printf "CronWorkflow %s/%s has not been started on schedule" $ns $job)
@@ -233,7 +236,7 @@ threshold ago), dropped with the job. */ -}}
   "labels" (merge (dict "severity" $a.suspended.severity) $extra)
   "annotations" (dict
     "summary" (printf "CronWorkflow %s/%s has been suspended for more than %s" $ns $job $a.suspended.after)
-    "description" (printf "CronWorkflow %s in namespace %s has been suspended (spec.suspend) for more than %s: it starts no runs, and its not-succeeded alert is silenced meanwhile.\n\n%s" $job $ns $a.suspended.after (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "suspended" "ns" $ns "job" $job))))) -}}
+    "description" (printf "CronWorkflow %s in namespace %s has been suspended (spec.suspend) for more than %s: it starts no runs, and its not-succeeded alert is silent meanwhile.\n\n%s" $job $ns $a.suspended.after (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "suspended" "ns" $ns "job" $job))))) -}}
 {{- end -}}
 {{- if $a.specError.enabled -}}
 {{- $alerts = append $alerts (dict
@@ -244,5 +247,5 @@ threshold ago), dropped with the job. */ -}}
     "summary" (printf "CronWorkflow %s/%s has a {{ $labels.type }} condition" $ns $job)
     "description" (printf "The workflow-controller set a {{ $labels.type }} condition on CronWorkflow %s in namespace %s: {{ $labels.message }}\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "specError" "ns" $ns "job" $job))))) -}}
 {{- end -}}
-{{- toJson (dict "records" $records "alerts" $alerts "paused" $paused "on" $on) -}}
+{{- toJson (dict "records" $records "alerts" $alerts "quiet" $quiet "on" $on) -}}
 {{- end -}}
