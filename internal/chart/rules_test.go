@@ -727,80 +727,92 @@ func rulesOf(t *testing.T, dir string, f flavour, vals map[string]any) (groups [
 	return gs.([]any), severities, extra
 }
 
+// TestRulesEvaluated runs every scenario list on every flavour; subtests
+// <flavour>/<list>, lists controller, run-state and state (-run selects them, as chartmut does).
 func TestRulesEvaluated(t *testing.T) {
 	tool := promtool(t)
+	lists := []struct {
+		name      string
+		scenarios []ruleScenario
+	}{{"controller", ruleScenarios}, {"run-state", runStateScenarios}, {"state", stateScenarios}}
 	for _, f := range flavours(t) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			// Scenarios with the same values share one render and one promtool run.
-			type run struct {
-				rules      []any
-				sev, extra map[string]string
-				tests      []any
-				names      []string
-			}
-			var runs []*run
-			byRules := map[string]*run{}
-			all := concatScenarios(ruleScenarios, runStateScenarios, stateScenarios)
-			if f.stateOnly {
-				all = stateScenarios
-			}
-			for _, sc := range all {
-				key := fmt.Sprint(sc.runState, sc.values)
-				r := byRules[key]
-				if r == nil {
-					r = &run{}
-					dir := chartDir
-					if sc.runState {
-						dir = runStateChart(t)
-					}
-					r.rules, r.sev, r.extra = rulesOf(t, dir, f, mergeValues(f.values, sc.values))
-					byRules[key] = r
-					runs = append(runs, r)
+			for _, l := range lists {
+				if f.stateOnly && l.name != "state" {
+					continue
 				}
-				sev, extra := r.sev, r.extra
-				var checks []any
-				for _, at := range sc.checkpoints() {
-					for _, a := range allAlerts {
-						exp := []any{}
-						for _, w := range sc.fire[a] {
-							if w.from <= at && at < w.to {
-								labels := map[string]string{"severity": sev[a]}
-								for k, v := range extra {
-									labels[k] = v
-								}
-								if w.job != "" {
-									labels[f.nsKey] = w.ns
-									labels["cronworkflow"] = w.job
-								}
-								for k, v := range sc.labels[a+" "+w.ns+"/"+w.job] {
-									labels[k] = v
-								}
-								exp = append(exp, map[string]any{"exp_labels": labels})
-							}
-						}
-						checks = append(checks, map[string]any{"eval_time": fmt.Sprintf("%dm", at), "alertname": a, "exp_alerts": exp})
-					}
-				}
-				r.tests = append(r.tests, map[string]any{
-					"name":            sc.name,
-					"interval":        "1m",
-					"input_series":    sc.series(f),
-					"alert_rule_test": checks,
-				})
-				r.names = append(r.names, sc.name)
-			}
-			for i, r := range runs {
-				rf := fmt.Sprintf("rules-%d.yaml", i)
-				writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
-				tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
-				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "tests": r.tests})
-				if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
-					t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
-				}
+				t.Run(l.name, func(t *testing.T) { evalScenarios(t, tool, f, l.scenarios) })
 			}
 		})
+	}
+}
+
+// evalScenarios evaluates scenarios on the flavour's rules with promtool: scenarios with the
+// same values share one render and one promtool run.
+func evalScenarios(t *testing.T, tool string, f flavour, scenarios []ruleScenario) {
+	dir := t.TempDir()
+	type run struct {
+		rules      []any
+		sev, extra map[string]string
+		tests      []any
+		names      []string
+	}
+	var runs []*run
+	byRules := map[string]*run{}
+	for _, sc := range scenarios {
+		key := fmt.Sprint(sc.runState, sc.values)
+		r := byRules[key]
+		if r == nil {
+			r = &run{}
+			dir := chartDir
+			if sc.runState {
+				dir = runStateChart(t)
+			}
+			r.rules, r.sev, r.extra = rulesOf(t, dir, f, mergeValues(f.values, sc.values))
+			byRules[key] = r
+			runs = append(runs, r)
+		}
+		sev, extra := r.sev, r.extra
+		var checks []any
+		for _, at := range sc.checkpoints() {
+			for _, a := range allAlerts {
+				exp := []any{}
+				for _, w := range sc.fire[a] {
+					if w.from <= at && at < w.to {
+						labels := map[string]string{"severity": sev[a]}
+						for k, v := range extra {
+							labels[k] = v
+						}
+						if w.job != "" {
+							labels[f.nsKey] = w.ns
+							labels["cronworkflow"] = w.job
+						}
+						for k, v := range sc.labels[a+" "+w.ns+"/"+w.job] {
+							labels[k] = v
+						}
+						exp = append(exp, map[string]any{"exp_labels": labels})
+					}
+				}
+				checks = append(checks, map[string]any{"eval_time": fmt.Sprintf("%dm", at), "alertname": a, "exp_alerts": exp})
+			}
+		}
+		r.tests = append(r.tests, map[string]any{
+			"name":            sc.name,
+			"interval":        "1m",
+			"input_series":    sc.series(f),
+			"alert_rule_test": checks,
+		})
+		r.names = append(r.names, sc.name)
+	}
+	for i, r := range runs {
+		rf := fmt.Sprintf("rules-%d.yaml", i)
+		writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
+		tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
+		writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "tests": r.tests})
+		if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
+			t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
+		}
 	}
 }
 
