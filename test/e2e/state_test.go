@@ -118,12 +118,17 @@ func (p *Plane) StartKSM(t *testing.T, name, config string) string {
 		}
 	})
 	u := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0])
-	if err := poll(60*time.Second, 250*time.Millisecond, name+" serving the CronWorkflow families", func() (bool, error) {
+	// Serving, and its CronWorkflow store active (it logs so once discovery found the CRD; an
+	// empty store exports nothing to look for).
+	if err := poll(60*time.Second, 250*time.Millisecond, name+" serving, its CronWorkflow store active", func() (bool, error) {
 		if done, err := pr.exited(); done {
 			return false, fmt.Errorf("%s exited: %v\n%s", name, err, tail(pr.logPath, 30))
 		}
-		body, err := httpGet(u)
-		return err == nil && strings.Contains(body, "# HELP argo_cronworkflow_suspended "), err
+		if _, err := httpGet(u); err != nil {
+			return false, err
+		}
+		b, err := os.ReadFile(pr.logPath)
+		return err == nil && strings.Contains(string(b), `activeStoreNames="argoproj.io/v1alpha1, Resource=cronworkflows"`), err
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ rules that join them change nothing and the alerts on them stay silent.
 Prometheus configuration (metricNamePrefix argo_cronworkflow), as JSON. */ -}}
 {{- define "batch-monitoring.ksmMetrics" -}}
 {{- $names := dict -}}
-{{- range $k, $v := dict "suspended" "suspended" "phase" "phase" "lastScheduled" "last_scheduled_time_seconds" "created" "created_time_seconds" "active" "active_workflow_info" "condition" "condition" "info" "info" "schedule" "schedule_info" "threshold" "staleness_threshold_seconds" -}}
+{{- range $k, $v := dict "suspended" "suspended" "phase" "phase" "lastScheduled" "last_scheduled_time_seconds" "created" "created_time_seconds" "active" "active_workflow_info" "condition" "condition" "info" "spec_info" "schedule" "schedule_info" "threshold" "staleness_threshold_seconds" -}}
 {{- $_ := set $names $k (printf "argo_cronworkflow_%s" $v) -}}
 {{- end -}}
 {{- toJson $names -}}
@@ -71,7 +71,7 @@ kubernetes_state_customresource.<name> and tags `namespace` as kube_namespace. *
       each:
         type: Info
         info: {path: [status, active], labelsFromPath: {workflow: [name]}}
-    - name: info
+    - name: spec_info
       help: "Schedule settings of the CronWorkflow: timezone, concurrencyPolicy and spec.schedule (spec.schedules: argo_cronworkflow_schedule_info)"
       each:
         type: Info
