@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ import (
 	"github.com/argoproj/argo-workflows/v3/workflow/util"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
 )
@@ -166,40 +169,6 @@ func TestOperatorActions(t *testing.T) {
 		return j, wf
 	}
 
-	t.Run("retry", func(t *testing.T) {
-		j, wf := failFirst("op-retry")
-		retried, pods, err := util.FormulateRetryWorkflow(ctx, wf, false, "", []string{"exit=0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pod := range pods {
-			if err := p.Kube.CoreV1().Pods(Namespace).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				t.Fatal(err)
-			}
-		}
-		if _, err := wfs.Update(ctx, retried, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		done := p.WaitDone(t, wf.Name)
-		want("argo retry (failed run, then Succeeded)", settle(j, done.Status.Phase, map[string]string{"the retried run (its original creation)": created(wf)}),
-			opOutcome{succeeded, "0", "the retried run (its original creation)", false})
-	})
-
-	t.Run("resubmit", func(t *testing.T) {
-		j, wf := failFirst("op-resubmit")
-		newWF, err := util.FormulateResubmitWorkflow(ctx, wf, false, []string{"exit=0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sub, err := util.SubmitWorkflow(ctx, wfs, p.Argo, Namespace, newWF, nil, &wfv1.SubmitOpts{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := p.WaitDone(t, sub.Name)
-		want("argo resubmit (new run, Succeeded)", settle(j, done.Status.Phase, map[string]string{"the new run": created(done)}),
-			opOutcome{succeeded, "0", "the new run", false})
-	})
-
 	// submitFrom does what `argo submit --from cronwf/<job> -p k=v` does and waits for the run.
 	submitFrom := func(j *Job, params ...string) *wfv1.Workflow {
 		t.Helper()
@@ -217,6 +186,50 @@ func TestOperatorActions(t *testing.T) {
 		}
 		return p.WaitDone(t, c.Name)
 	}
+
+	t.Run("retry", func(t *testing.T) {
+		j, wf := failFirst("op-retry")
+		retried, pods, err := util.FormulateRetryWorkflow(ctx, wf, false, "", []string{"exit=0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pod := range pods {
+			if err := p.Kube.CoreV1().Pods(Namespace).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				t.Fatal(err)
+			}
+		}
+		if _, err := wfs.Update(ctx, retried, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		done := p.WaitDone(t, wf.Name)
+		// The retried run keeps the when clauses its failure evaluated (TestRetryFormulation):
+		// exit_code stays 1, no success is recorded, the incident stays open.
+		want("argo retry (failed run, then Succeeded)", settle(j, done.Status.Phase, map[string]string{"the retried run (its original creation)": created(wf)}),
+			opOutcome{succeeded, "1", "(none)", true})
+		after := submitFrom(j, "exit=0")
+		want("argo retry, then argo submit --from Succeeded", settle(j, after.Status.Phase, map[string]string{"the new run": created(after)}),
+			opOutcome{succeeded, "0", "the new run", false})
+	})
+
+	t.Run("resubmit", func(t *testing.T) {
+		j, wf := failFirst("op-resubmit")
+		newWF, err := util.FormulateResubmitWorkflow(ctx, wf, false, []string{"exit=0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := util.SubmitWorkflow(ctx, wfs, p.Argo, Namespace, newWF, nil, &wfv1.SubmitOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := p.WaitDone(t, sub.Name)
+		// The new run copies the failed run's spec, with the when clauses its failure
+		// evaluated: as for retry.
+		want("argo resubmit (new run, Succeeded)", settle(j, done.Status.Phase, map[string]string{"the new run": created(done)}),
+			opOutcome{succeeded, "1", "(none)", true})
+		after := submitFrom(j, "exit=0")
+		want("argo resubmit, then argo submit --from Succeeded", settle(j, after.Status.Phase, map[string]string{"the new run": created(after)}),
+			opOutcome{succeeded, "0", "the new run", false})
+	})
 
 	t.Run("submit-from-cronwf", func(t *testing.T) {
 		j, _ := failFirst("op-submit-from")
@@ -301,23 +314,160 @@ func TestOperatorActions(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.setSuspend(t, name, true)
-		if killed.Status.Phase != failed {
-			t.Errorf("the replaced run %s: phase %s, want Failed\n%s", first, killed.Status.Phase, describe(killed))
+		if killed.Status.Phase != failed || !strings.Contains(killed.Status.Message, "Terminate") {
+			t.Errorf("the replaced run %s: phase %s, want Failed by the Terminate strategy\n%s", first, killed.Status.Phase, describe(killed))
 		}
-		t.Logf("the replaced run %s: %s %q", first, killed.Status.Phase, killed.Status.Message)
-		// The last run decides: the schedule may have started more short runs before the
-		// suspension, all successful.
-		after := map[string]string{}
-		for _, r := range j.runsByFinish() {
-			if r.Name != first && r.Status.Phase == succeeded {
-				after["a run after the replaced one"] = created(&r)
+		t.Logf("the replaced run %s: %s %q; first run after it %s", first, killed.Status.Phase, killed.Status.Message, next.Name)
+		// Runs the schedule started before the suspension may also have been replaced (a run
+		// slower than 4 s on a loaded machine): the last run to finish decides.
+		if err := poll(runTimeout, 250*time.Millisecond, "runs of "+name+" to finish", func() (bool, error) {
+			for _, r := range j.runsByFinish() {
+				if !r.Status.Phase.Completed() {
+					return false, nil
+				}
+			}
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		runs := j.runsByFinish()
+		last := runs[len(runs)-1]
+		successes := map[string]string{}
+		for _, r := range runs {
+			if r.Status.Phase == succeeded {
+				successes["the last successful run"] = created(&r)
 			}
 		}
-		t.Logf("first run after the replaced one: %s", next.Name)
-		o := settle(j, succeeded, after)
-		sawFailed := len(log.activeBetween(alertFailed, name, time.Now().Add(-time.Minute), time.Now())) > 0
-		t.Logf("ROW %s | concurrencyPolicy Replace | LastRunFailed seen open while the replaced run was the last: %v", p.ArgoVersion, sawFailed)
-		want("concurrencyPolicy Replace (the replaced run Failed, the next Succeeded)", o,
-			opOutcome{succeeded, "0", "a run after the replaced one", false})
+		o := settle(j, last.Status.Phase, successes)
+		sawFailed := len(log.activeBetween(alertFailed, name, killed.Status.FinishedAt.Time, next.Status.FinishedAt.Time.Add(time.Minute))) > 0
+		t.Logf("ROW %s | concurrencyPolicy Replace | LastRunFailed opened by the replaced run: %v", p.ArgoVersion, sawFailed)
+		code := map[bool]string{true: "0", false: "1"}[last.Status.Phase == succeeded]
+		want("concurrencyPolicy Replace (the replaced run Failed, the last run decides)", o,
+			opOutcome{last.Status.Phase, code, "the last successful run", code == "1"})
 	})
+}
+
+// retryProbe: a CronWorkflow (not injected) with the recipe's exit_code formulation (two gauges
+// guarded by opposite `when`s), the same test as one gauge whose value is the expression (no
+// `when`), and a success-only gauge like last_success_timestamp.
+var retryProbe = `apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata:
+  name: __NAME__
+  namespace: e2e
+spec:
+  __SCHEDULE__
+  workflowSpec:
+    entrypoint: main
+    arguments:
+      parameters:
+        - {name: exit, value: "0"}
+    metrics:
+      prometheus:
+        - {name: e2e_probe_retry_when, help: "exit_code as the recipe writes it", labels: [{key: job, value: __NAME__}], when: ` + strconv.Quote(WhenExitOK) + `, gauge: {value: "0"}}
+        - {name: e2e_probe_retry_when, help: "exit_code as the recipe writes it", labels: [{key: job, value: __NAME__}], when: ` + strconv.Quote(WhenExitKO) + `, gauge: {value: "1"}}
+        - {name: e2e_probe_retry_value, help: "exit_code as one value expression", labels: [{key: job, value: __NAME__}], gauge: {value: ` + strconv.Quote("{{=("+strings.TrimSuffix(strings.TrimPrefix(WhenExitOK, "{{="), "}}")+") ? 0 : 1}}") + `}}
+        - {name: e2e_probe_retry_success, help: "creation time of the last success", labels: [{key: job, value: __NAME__}], when: ` + strconv.Quote(WhenExitOK) + `, gauge: {value: "{{workflow.creationTimestamp.s}}"}}
+    templates:
+      - name: main
+        container:
+          image: busybox
+          command: [sh, -c, "exit {{workflow.parameters.exit}}"]
+`
+
+// TestRetryFormulation: why a successful `argo retry` or `argo resubmit` of a failed run leaves
+// exit_code at 1 (argo-workflows #12123), and which formulation does not. When a run completes,
+// the controller substitutes the name, help, labels and `when` of each workflow-level metric in
+// place (computeMetrics, workflow/controller/operator.go), so the failed run's Workflow keeps
+// `when: "true"` / `when: "false"`; retry reruns that object, resubmit copies its spec. A value
+// is substituted on a copy: a gauge whose value is the expression follows the retried run.
+func TestRetryFormulation(t *testing.T) {
+	p := needPlane(t)
+	ctx := context.Background()
+	wfs := p.Argo.ArgoprojV1alpha1().Workflows(Namespace)
+	probe := func(job string) map[string]string {
+		t.Helper()
+		body, err := p.Scrape()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := ParseExposition(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, n := range []string{"when", "value", "success"} {
+			for _, s := range e.Select("argo_workflows_e2e_probe_retry_"+n, map[string]string{"job": job}) {
+				out[n] = s.Text
+			}
+		}
+		return out
+	}
+	check := func(what, job string, want map[string]string) {
+		t.Helper()
+		var got map[string]string
+		err := poll(metricsTimeout, 200*time.Millisecond, what, func() (bool, error) {
+			got = probe(job)
+			return fmt.Sprint(got) == fmt.Sprint(want), nil
+		})
+		t.Logf("ROW %s | %s | when pair %q, value expression %q, success-only %q", p.ArgoVersion, what, got["when"], got["value"], got["success"])
+		if err != nil {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	for _, action := range []string{"retry", "resubmit"} {
+		name := "probe-" + action
+		var obj map[string]any
+		if err := yaml.Unmarshal([]byte(p.render(name, retryProbe)), &obj); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Dynamic.Resource(cronGVR).Namespace(Namespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		j := &Job{t: t, p: p, Name: name}
+		wf := p.WaitDone(t, j.Trigger(map[string]string{"exit": "1"}).Name)
+		check(name+": a failed run", name, map[string]string{"when": "1", "value": "1"})
+		stored, err := wfs.Get(ctx, wf.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var whens []string
+		for _, m := range stored.Spec.Metrics.Prometheus {
+			whens = append(whens, m.When)
+		}
+		t.Logf("%s: the failed run's stored when clauses: %q", name, whens)
+		var done *wfv1.Workflow
+		if action == "retry" {
+			retried, pods, err := util.FormulateRetryWorkflow(ctx, stored, false, "", []string{"exit=0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pod := range pods {
+				if err := p.Kube.CoreV1().Pods(Namespace).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					t.Fatal(err)
+				}
+			}
+			if _, err := wfs.Update(ctx, retried, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			done = p.WaitDone(t, wf.Name)
+		} else {
+			newWF, err := util.FormulateResubmitWorkflow(ctx, stored, false, []string{"exit=0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, err := util.SubmitWorkflow(ctx, wfs, p.Argo, Namespace, newWF, nil, &wfv1.SubmitOpts{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = p.WaitDone(t, sub.Name)
+		}
+		if done.Status.Phase != succeeded {
+			t.Fatalf("%s: phase %s\n%s", name, done.Status.Phase, describe(done))
+		}
+		check(name+": then "+action+" Succeeded", name, map[string]string{"when": "1", "value": "0"})
+		ok := j.Trigger(map[string]string{"exit": "0"})
+		ok = p.WaitDone(t, ok.Name)
+		check(name+": then a run from the CronWorkflow Succeeded", name, map[string]string{"when": "0", "value": "0", "success": FormatValue(float64(ok.CreationTimestamp.Unix()))})
+	}
 }
