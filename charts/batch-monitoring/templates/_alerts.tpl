@@ -47,7 +47,7 @@ expressions for the job's namespace and name. */ -}}
 1. Recent runs of the job: `argo list -n {{ $ns }} -l workflows.argoproj.io/cron-workflow={{ $job }}`{{ with $v.argoServerURL }} · [Argo UI]({{ trimSuffix "/" . }}/cron-workflows/{{ $ns }}/{{ $job }}){{ end }}
 {{- if eq .alert "runningTooLong" }}
 2. What the run waits for: `argo get -n {{ $ns }} <workflow>` (the running step, pods Pending or stuck), `argo logs -n {{ $ns }} <workflow>`.
-3. If it hangs, stop it (`argo stop -n {{ $ns }} <workflow>`) and re-run: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}`; if it is only slow, raise its limit (`argo-metrics-gen.io/run-time-factor`, `argo-metrics-gen.io/max-run-seconds`).
+3. If it hangs, stop it (`argo stop -n {{ $ns }} <workflow>`) and re-run: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (the stopped run counts as failed until the re-run succeeds); if it is only slow, raise its limit (`argo-metrics-gen.io/run-time-factor`, `argo-metrics-gen.io/max-run-seconds`).
 4. The alert resolves when the run ends.
 {{- else if eq .alert "missedSchedule" }}
 2. The CronWorkflow's state: `kubectl get cronworkflow -n {{ $ns }} {{ $job }} -o yaml`: `status.conditions` (a SpecError or SubmissionError stops every run), `status.active` (with `concurrencyPolicy: Forbid` a run still going blocks every schedule: `argo get` it), `status.lastScheduledTime`, `spec.when` (a false `when` skips runs: raise the job's threshold with `argo-metrics-gen.io/staleness-threshold-seconds`).
@@ -65,8 +65,8 @@ expressions for the job's namespace and name. */ -}}
 3. A slow run still succeeded; if it risks overlapping the next one, consider `concurrencyPolicy: Forbid` on the CronWorkflow.
 {{- else }}
 2. Why it did not succeed: `argo get -n {{ $ns }} <workflow>` and `argo logs -n {{ $ns }} <workflow>`{{ if eq .alert "notSucceeded" }}; if there is no recent run at all, check that the CronWorkflow is not suspended and that the controller triggers it (`argo cron get -n {{ $ns }} {{ $job }}`){{ end }}.
-3. Fix the cause, then re-run now rather than waiting for the schedule: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (UI: Cron Workflows, {{ $job }}, Submit). If the failed run wrote part of its output, make sure the job is safe to re-run first.
-4. The alert resolves by itself when a run succeeds.
+3. Fix the cause, then re-run now rather than waiting for the schedule: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (UI: Cron Workflows, {{ $job }}, Submit). If the failed run wrote part of its output, make sure the job is safe to re-run first. Do not retry or resubmit the failed run (`argo retry`, `argo resubmit`, the UI's Retry and Resubmit): the controller keeps the failed run's evaluation of the metrics' `when` clauses in that workflow, so even a successful retry reports the job failed and records no success (argo-workflows #12123).
+4. The alert resolves by itself when a run started from the CronWorkflow (its schedule, or `argo submit --from`) succeeds. A stopped, terminated or replaced run (`concurrencyPolicy: Replace`) counts as failed; deleting a running workflow changes nothing.
 {{- end }}
 {{- end }}
 {{- with $v.url }}

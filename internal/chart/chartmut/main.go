@@ -224,7 +224,9 @@ func main() {
 // scenarios for the state rules), the render scenarios and the Datadog semantics for the rest
 // (fewer tests can only let more survive).
 func test(dir, file string, full bool) (string, bool) {
-	args := []string{"test", "-count=1", "-skip", "^TestGeneratedFilesUpToDate$"}
+	// A generous timeout: under load a run of the rule scenarios takes minutes, and a mutant
+	// that only times out has not been judged.
+	args := []string{"test", "-count=1", "-timeout", "60m", "-skip", "^TestGeneratedFilesUpToDate$"}
 	switch {
 	case full:
 	case file == alerts:
