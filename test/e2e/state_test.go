@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -284,11 +286,47 @@ func (l *alertLog) activeBetween(alert, job string, from, to time.Time) []alertS
 	return out
 }
 
-// neverActive fails the test when alert was active for job in any sample of [from, to).
-func (l *alertLog) neverActive(t *testing.T, alert, job string, from, to time.Time, why string) {
+// neverActive fails the test when alert was active for job in any sample of [from, to), and
+// shows what the state series were around the first such sample.
+func (l *alertLog) neverActive(t *testing.T, prom *Prometheus, alert, job string, from, to time.Time, why string) {
 	t.Helper()
-	if bad := l.activeBetween(alert, job, from, to); len(bad) > 0 {
-		t.Errorf("%s active for %s in %d samples (%s): first %s", alert, job, len(bad), why, bad[0])
+	bad := l.activeBetween(alert, job, from, to)
+	if len(bad) == 0 {
+		return
+	}
+	var first promAlert
+	for _, a := range bad[0].of(alert, job) {
+		first = a
+	}
+	t.Errorf("%s active for %s in %d samples (%s): first at %s, active since %s", alert, job, len(bad), why, bad[0].at.Format(time.StampMilli), first.ActiveAt.Format(time.StampMilli))
+	for _, q := range []string{"argo_cronworkflow_suspended", `argo_cronworkflow_phase{phase="Stopped"}`, "argo_cronworkflow_last_scheduled_time_seconds",
+		"cronworkflow:argo_cronworkflow_suspended:max", "cronworkflow:argo_cronworkflow_stopped:max", "cronworkflow:argo_cronworkflow_staleness_threshold_seconds:max",
+		"cronworkflow:argo_cronworkflow_last_scheduled_time_seconds:or_created", "cronworkflow:argo_cronworkflow_paused:last_timestamp", `up{job="kube-state-metrics"}`} {
+		sel := q
+		if !strings.HasPrefix(q, "up{") {
+			if i := strings.Index(q, "{"); i >= 0 {
+				sel = q[:i+1] + fmt.Sprintf("cronworkflow=%q,", job) + q[i+1:]
+			} else {
+				sel = fmt.Sprintf("%s{cronworkflow=%q}", q, job)
+			}
+		}
+		var out []string
+		for _, d := range []time.Duration{-6 * time.Second, -4 * time.Second, -2 * time.Second, 0, 2 * time.Second} {
+			at := first.ActiveAt.Add(d)
+			var data struct {
+				Result []promSample `json:"result"`
+			}
+			if err := prom.api("/api/v1/query", url.Values{"query": {sel}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}, &data); err != nil {
+				out = append(out, err.Error())
+				continue
+			}
+			var vals []string
+			for _, r := range data.Result {
+				vals = append(vals, fmt.Sprint(r.Value[1]))
+			}
+			out = append(out, fmt.Sprintf("%+.0fs:%v", d.Seconds(), vals))
+		}
+		t.Logf("  %s: %s", sel, strings.Join(out, " "))
 	}
 }
 
@@ -522,13 +560,13 @@ func TestStateAlerts(t *testing.T) {
 
 	// Over every sample: the suspended job quiet until the controller stopped, the stopped one
 	// throughout, the unknown timezone never a spec error.
-	log.neverActive(t, alertStale, suspend, start, ctrlStopped, "suspended, then resumed")
-	log.neverActive(t, alertMissed, suspend, start, ctrlStopped, "suspended, then resumed")
+	log.neverActive(t, prom, alertStale, suspend, start, ctrlStopped, "suspended, then resumed")
+	log.neverActive(t, prom, alertMissed, suspend, start, ctrlStopped, "suspended, then resumed")
 	if stops {
-		log.neverActive(t, alertStale, stop, start, time.Now(), "stopped by its stopStrategy")
-		log.neverActive(t, alertMissed, stop, start, time.Now(), "stopped by its stopStrategy")
+		log.neverActive(t, prom, alertStale, stop, start, time.Now(), "stopped by its stopStrategy")
+		log.neverActive(t, prom, alertMissed, stop, start, time.Now(), "stopped by its stopStrategy")
 	}
-	log.neverActive(t, alertSpecError, tz, start, time.Now(), "no condition is set")
+	log.neverActive(t, prom, alertSpecError, tz, start, time.Now(), "no condition is set")
 	if len(log.activeBetween(alertSuspended, suspend, start, suspendedAt)) > 0 {
 		t.Errorf("%s active before the suspension", alertSuspended)
 	}
