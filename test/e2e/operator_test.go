@@ -7,7 +7,8 @@ package e2e
 // functions of github.com/argoproj/argo-workflows/v3 (v3.7.18, this module's version) that the
 // argo CLI and argo-server call for it, against the plane's API server:
 //
-//	argo retry             util.FormulateRetryWorkflow, delete the pods it names, update (server RetryWorkflow)
+//	argo retry             util.FormulateRetryWorkflow, delete the pods it names, update (server RetryWorkflow);
+//	                       on v4 as v4's own formulation does (formulateRetry)
 //	argo resubmit          util.FormulateResubmitWorkflow, util.SubmitWorkflow (server ResubmitWorkflow)
 //	argo submit --from     common.ConvertCronWorkflowToWorkflow, util.ApplySubmitOpts, create (server SubmitWorkflow)
 //	argo stop / terminate  util.StopWorkflow / util.TerminateWorkflow
@@ -189,7 +190,7 @@ func TestOperatorActions(t *testing.T) {
 
 	t.Run("retry", func(t *testing.T) {
 		j, wf := failFirst("op-retry")
-		retried, pods, err := util.FormulateRetryWorkflow(ctx, wf, false, "", []string{"exit=0"})
+		retried, pods, err := formulateRetry(ctx, p, wf, []string{"exit=0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -438,7 +439,7 @@ func TestRetryFormulation(t *testing.T) {
 		t.Logf("%s: the failed run's stored when clauses: %q", name, whens)
 		var done *wfv1.Workflow
 		if action == "retry" {
-			retried, pods, err := util.FormulateRetryWorkflow(ctx, stored, false, "", []string{"exit=0"})
+			retried, pods, err := formulateRetry(ctx, p, stored, []string{"exit=0"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -470,4 +471,25 @@ func TestRetryFormulation(t *testing.T) {
 		ok = p.WaitDone(t, ok.Name)
 		check(name+": then a run from the CronWorkflow Succeeded", name, map[string]string{"when": "0", "value": "0", "success": FormatValue(float64(ok.CreationTimestamp.Unix()))})
 	}
+}
+
+// formulateRetry is util.FormulateRetryWorkflow (v3.7.18) as the plane's controller version
+// formulates it. v4.0.2's createNewRetryWorkflow leaves the retried run in phase Unknown (""), not
+// Running, and does not set its phase label: its controller admits a workflow through its
+// throttler only when the informer adds it, and a retried run set to Running right after its
+// failure (v3.7's formulation, an argo CLI v3.7 in direct mode) can stay Running without a pod,
+// "postponed due to max parallelism limit" with no limit set (seen here: TestRetryFormulation on
+// v4.0.2).
+func formulateRetry(ctx context.Context, p *Plane, wf *wfv1.Workflow, params []string) (*wfv1.Workflow, []string, error) {
+	retried, pods, err := util.FormulateRetryWorkflow(ctx, wf, false, "", params)
+	if err != nil || !strings.HasPrefix(p.ArgoVersion, "v4.") {
+		return retried, pods, err
+	}
+	retried.Status.Phase = wfv1.WorkflowUnknown
+	if v, ok := wf.Labels[common.LabelKeyPhase]; ok {
+		retried.Labels[common.LabelKeyPhase] = v
+	} else {
+		delete(retried.Labels, common.LabelKeyPhase)
+	}
+	return retried, pods, nil
 }
