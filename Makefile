@@ -82,20 +82,21 @@ clean:
 	rm -rf bin dist
 
 ## e2e: end-to-end tests against the real workflow-controller, kube-apiserver and etcd (needs
-##      Debian's etcd-server), and a real Prometheus server on the chart's rules.
-##      ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; the API server and the
-##      controller are built once in throw-away modules under E2E_CACHE, Prometheus under TOOLS_DIR.
+##      Debian's etcd-server), a real kube-state-metrics and a real Prometheus server on the
+##      chart's rules. ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; E2E_RUN=REGEXP
+##      runs only some tests. The API server and the controller are built once in throw-away
+##      modules under E2E_CACHE, Prometheus and kube-state-metrics under TOOLS_DIR.
 ARGO        ?= v3.7.18
 E2E_KUBE    ?= v1.34.1
 E2E_CACHE   ?= $(HOME)/.cache/argo-metrics-gen-e2e
 E2E_TIMEOUT ?= 30m
 .PHONY: e2e
-e2e: prometheus
+e2e: prometheus kube-state-metrics
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh apiserver $(E2E_KUBE) >/dev/null
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
 	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
-	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) \
-	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) E2E_KSM_BIN=$(KSM_BIN) \
+	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v $(if $(E2E_RUN),-run '$(E2E_RUN)') ./test/e2e/
 
 ## e2e-fleet: the controller's /metrics at E2E_FLEET_JOBS jobs (one run each): bytes per job and
 ##            scrape time, as the chart README's Cost section reports them.
@@ -156,6 +157,15 @@ prometheus:
 ## mutation-chart: the chart's template mutations (comparators, thresholds, `for`, label keys,
 ##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;
 ##                 fails when one survives. Works on a copy of the tree.
+## kube-state-metrics: the release whose custom resource state metrics the chart configures,
+##                     which make e2e runs against the real API server; `go install`ed once
+##                     from the module proxy under TOOLS_DIR (test/tools/kube-state-metrics.sh).
+KSM_VERSION ?= v2.20.0
+KSM_BIN      = $(TOOLS_DIR)/kube-state-metrics-$(KSM_VERSION)/kube-state-metrics
+.PHONY: kube-state-metrics
+kube-state-metrics:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/kube-state-metrics.sh $(KSM_VERSION) >/dev/null
+
 .PHONY: mutation-chart
 mutation-chart: promtool amtool
 	PROMTOOL=$(PROMTOOL_BIN) AMTOOL=$(AMTOOL_BIN) $(GO) run ./internal/chart/chartmut

@@ -164,8 +164,14 @@ func TestRenderGates(t *testing.T) {
 			[]string{apiDatadogMonitor, apiDatadogDashboard}, map[string]int{}},
 		{"alerts disabled: empty rule sets are not rendered", map[string]any{"alerts": map[string]any{
 			"lastRunFailed": map[string]any{"enabled": false}, "notSucceeded": map[string]any{"enabled": false},
-			"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false}}},
+			"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false},
+			"missedSchedule": map[string]any{"enabled": false}, "suspended": map[string]any{"enabled": false}, "specError": map[string]any{"enabled": false}}},
 			allAPIs, map[string]int{"Service": 1, "PodMonitor": 1, "DatadogDashboard": 1}},
+		{"kube-state-metrics: its configuration and RBAC only when asked", map[string]any{"kubeStateMetrics": map[string]any{
+			"configMap": map[string]any{"create": true}, "rbac": map[string]any{"create": true}}},
+			nil, map[string]int{"Service": 1, "ConfigMap": 1, "ClusterRole": 1, "ClusterRoleBinding": 1}},
+		{"Datadog monitors on kubernetes_state_core's custom resource metrics only when collected", map[string]any{"datadog": map[string]any{"kubeStateMetricsCore": map[string]any{"enabled": true}}},
+			[]string{apiDatadogMonitor}, map[string]int{"Service": 1, "DatadogMonitor": 6}},
 		{"no leader metric: no controller monitor", map[string]any{"datadog": map[string]any{"collectLeaderMetric": false}},
 			[]string{apiDatadogMonitor}, map[string]int{"Service": 1, "DatadogMonitor": 3}},
 	}

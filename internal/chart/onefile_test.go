@@ -463,6 +463,36 @@ func checkFollows(t *testing.T, o *outputs) {
 		}
 	}
 	expect("the PrometheusRule", rulesRead, without(append(append(noRunState, noStale...), noStreak...)...))
+	// A recording rule over recorded series of one metric only (the carried value, its
+	// snapshots, the median) is that metric's too.
+	for grew := true; grew; {
+		grew = false
+		for _, pr := range o.res.OfKind("PrometheusRule") {
+			gs, _ := chart.Path(pr.Body, "spec", "groups")
+			for _, g := range gs.([]any) {
+				for _, r := range g.(map[string]any)["rules"].([]any) {
+					rule := r.(map[string]any)
+					rec, ok := rule["record"].(string)
+					if !ok || recorded[rec] != "" {
+						continue
+					}
+					e, _ := parser.ParseExpr(rule["expr"].(string))
+					keys := map[string]bool{}
+					parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+						if vs, ok := n.(*parser.VectorSelector); ok && recorded[vs.Name] != "" {
+							keys[recorded[vs.Name]] = true
+						}
+						return nil
+					})
+					if len(keys) == 1 {
+						for k := range keys {
+							recorded[rec], grew = k, true
+						}
+					}
+				}
+			}
+		}
+	}
 
 	// The Datadog check collects each metric.
 	checkRead := map[string]bool{}

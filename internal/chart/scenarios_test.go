@@ -50,6 +50,9 @@ var scenarios = []struct {
 	{"09-run-state-team-routing-values.yaml",
 		map[string]int{"Service": 1, "CronWorkflow": 1, "DatadogMonitor": 6, "PrometheusRule": 1},
 		map[string]int{"DatadogDashboard": 1, "Service": 1, "CronWorkflow": 1, "DatadogMonitor": 6, "PodMonitor": 1, "PrometheusRule": 1}},
+	{"10-kube-state-metrics-values.yaml",
+		map[string]int{"Service": 1, "ConfigMap": 2, "ClusterRole": 1, "ClusterRoleBinding": 1, "DatadogMonitor": 6, "PrometheusRule": 1},
+		map[string]int{"Service": 1, "ConfigMap": 2, "ClusterRole": 1, "ClusterRoleBinding": 1, "DatadogDashboard": 1, "DatadogMonitor": 6, "PodMonitor": 1, "PrometheusRule": 1}},
 }
 
 func TestScenariosRender(t *testing.T) {
@@ -173,6 +176,9 @@ func newSettings(t *testing.T, vals map[string]any) *settings {
 	if s.collectLeader {
 		s.ddNames["argo_workflows.is_leader"] = true
 	}
+	for n := range ksmNames(t, vals) {
+		s.promNames[n] = true
+	}
 	return s
 }
 
@@ -200,11 +206,16 @@ func (s *settings) check(t *testing.T, o chart.Object) {
 	case "Service":
 		s.checkService(t, o)
 	case "ConfigMap":
-		if strings.HasSuffix(o.Name, "-grafana-dashboard") {
+		switch {
+		case strings.HasSuffix(o.Name, "-grafana-dashboard"):
 			s.checkGrafanaConfigMap(t, o)
-		} else {
+		case strings.HasSuffix(o.Name, "-kube-state-metrics"):
+			s.checkKSMConfigMap(t, o)
+		default:
 			s.checkSnippets(t, o)
 		}
+	case "ClusterRole", "ClusterRoleBinding":
+		s.checkKSMRBAC(t, o)
 	case "DatadogDashboard":
 		validateCRD(t, o)
 		s.checkDatadogDashboard(t, o)
@@ -346,6 +357,10 @@ func (s *settings) checkMonitor(t *testing.T, o chart.Object) {
 	q := spec["query"].(string)
 	if spec["type"] != "query alert" {
 		t.Errorf("type %v", spec["type"])
+	}
+	if strings.Contains(q, "kubernetes_state_customresource.") {
+		s.checkStateMonitor(t, o)
+		return
 	}
 	metrics, groups := ddQueryParts(q)
 	if len(metrics) == 0 {
@@ -540,7 +555,10 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 					}
 				}
 			case *parser.AggregateExpr:
-				if len(n.Grouping) > 0 && !reflect.DeepEqual(n.Grouping, wantKeys) {
+				// kube-state-metrics' series carry the namespace and name only (and a condition
+				// its type and message).
+				ksm := [][]string{wantKeys[:2], append(append([]string(nil), wantKeys[:2]...), "type", "message")}
+				if len(n.Grouping) > 0 && !reflect.DeepEqual(n.Grouping, wantKeys) && !reflect.DeepEqual(n.Grouping, ksm[0]) && !reflect.DeepEqual(n.Grouping, ksm[1]) {
 					t.Errorf("%s: groups by %v, want the metrics' labels %v", name, n.Grouping, wantKeys)
 				}
 			}
@@ -596,5 +614,161 @@ func (s *settings) checkNotes(t *testing.T, notes string) {
 	}
 	for _, v := range ann {
 		s.checkDatadogCheck(t, v)
+	}
+}
+
+// ksmNames returns the metric names kube-state-metrics exports with the chart's configuration
+// for vals: metricNamePrefix_name of every metric of its config.yaml.
+func ksmNames(t *testing.T, vals map[string]any) map[string]bool {
+	t.Helper()
+	res := render(t, mergeValues(vals, map[string]any{"kubeStateMetrics": map[string]any{"configMap": map[string]any{"create": true}}}))
+	var cfg struct {
+		Spec struct {
+			Resources []struct {
+				MetricNamePrefix string `yaml:"metricNamePrefix"`
+				Metrics          []struct {
+					Name string `yaml:"name"`
+				} `yaml:"metrics"`
+			} `yaml:"resources"`
+		} `yaml:"spec"`
+	}
+	out := map[string]bool{}
+	for _, o := range res.OfKind("ConfigMap") {
+		if !strings.HasSuffix(o.Name, "-kube-state-metrics") {
+			continue
+		}
+		if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "config.yaml")), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range cfg.Spec.Resources {
+			for _, m := range r.Metrics {
+				out[r.MetricNamePrefix+"_"+m.Name] = true
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no kube-state-metrics configuration rendered")
+	}
+	return out
+}
+
+// checkKSMConfigMap: the kube-state-metrics configuration is a CustomResourceStateMetrics of
+// CronWorkflows labelled with the recipe's keys; the kube-prometheus-stack values carry the same
+// configuration and the RBAC rules of rbac.yaml.
+func (s *settings) checkKSMConfigMap(t *testing.T, o chart.Object) {
+	if ns := get(s.vals, "", "kubeStateMetrics", "configMap", "namespace").(string); ns != "" && o.Namespace != ns {
+		t.Errorf("ConfigMap in %s, want %s", o.Namespace, ns)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "config.yaml")), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := chart.Path(cfg, "spec", "resources", 0)
+	if k, _ := chart.Path(res, "groupVersionKind", "kind"); cfg["kind"] != "CustomResourceStateMetrics" || k != "CronWorkflow" {
+		t.Errorf("config.yaml is not a CustomResourceStateMetrics of CronWorkflows: %v", cfg)
+	}
+	labels, _ := chart.Path(res, "labelsFromPath")
+	want := map[string]any{s.recipe.NamespaceLabel: []any{"metadata", "namespace"}, s.recipe.NameLabel: []any{"metadata", "name"}}
+	if !reflect.DeepEqual(labels, want) {
+		t.Errorf("labelsFromPath %v, want %v", labels, want)
+	}
+	var kps map[string]any
+	if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "kube-prometheus-stack-values.yaml")), &kps); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := chart.Path(kps, "kube-state-metrics", "customResourceState", "config"); !reflect.DeepEqual(c, cfg) {
+		t.Errorf("kube-prometheus-stack values carry another configuration: %v", c)
+	}
+	var rules []any
+	if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "rbac.yaml")), &rules); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := chart.Path(kps, "kube-state-metrics", "rbac", "extraRules"); !reflect.DeepEqual(r, rules) {
+		t.Errorf("kube-prometheus-stack RBAC rules %v, want rbac.yaml's %v", r, rules)
+	}
+	checkKSMRules(t, rules)
+}
+
+// checkKSMRules: read-only access to CronWorkflows and to the CRDs kube-state-metrics
+// discovers them through, nothing else.
+func checkKSMRules(t *testing.T, rules any) {
+	want := []any{
+		map[string]any{"apiGroups": []any{"argoproj.io"}, "resources": []any{"cronworkflows"}, "verbs": []any{"list", "watch"}},
+		map[string]any{"apiGroups": []any{"apiextensions.k8s.io"}, "resources": []any{"customresourcedefinitions"}, "verbs": []any{"list", "watch"}},
+	}
+	if !reflect.DeepEqual(rules, want) {
+		t.Errorf("RBAC rules %v, want list/watch on cronworkflows and customresourcedefinitions only", rules)
+	}
+}
+
+func (s *settings) checkKSMRBAC(t *testing.T, o chart.Object) {
+	if o.Kind == "ClusterRole" {
+		checkKSMRules(t, o.Body["rules"])
+		return
+	}
+	sa := map[string]any{"kind": "ServiceAccount",
+		"name":      get(s.vals, "kube-state-metrics", "kubeStateMetrics", "rbac", "serviceAccount", "name"),
+		"namespace": get(s.vals, "", "kubeStateMetrics", "rbac", "serviceAccount", "namespace")}
+	if sa["namespace"] == "" {
+		sa["namespace"] = s.releaseNS
+	}
+	if subj, _ := chart.Path(o.Body, "subjects"); !reflect.DeepEqual(subj, []any{sa}) {
+		t.Errorf("subjects %v, want %v", subj, sa)
+	}
+	if ref, _ := chart.Path(o.Body, "roleRef", "name"); ref != o.Name {
+		t.Errorf("roleRef %v, want the chart's ClusterRole %s", ref, o.Name)
+	}
+}
+
+// checkStateMonitor: a monitor on kubernetes_state_core's custom resource metrics reads a metric
+// of the chart's Datadog list, groups by kube_namespace and the name label (the Agent's tags),
+// names the job in its message and resolves on missing data.
+func (s *settings) checkStateMonitor(t *testing.T, o chart.Object) {
+	spec := o.Body["spec"].(map[string]any)
+	q, msg := spec["query"].(string), spec["message"].(string)
+	res := render(t, mergeValues(s.vals, map[string]any{"datadog": map[string]any{"snippets": map[string]any{"configMap": true}}}))
+	var names []string
+	for _, cm := range res.OfKind("ConfigMap") {
+		if !strings.HasSuffix(cm.Name, "-datadog-snippets") {
+			continue
+		}
+		var vals struct {
+			Datadog struct {
+				KubeStateMetricsCore struct {
+					CollectCrMetrics []struct {
+						Metrics []struct{ Name string } `yaml:"metrics"`
+					} `yaml:"collectCrMetrics"`
+				} `yaml:"kubeStateMetricsCore"`
+			} `yaml:"datadog"`
+		}
+		if err := yaml.Unmarshal([]byte(str(t, cm.Body, "data", "kube-state-metrics-core-values.yaml")), &vals); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range vals.Datadog.KubeStateMetricsCore.CollectCrMetrics {
+			for _, m := range r.Metrics {
+				names = append(names, "kubernetes_state_customresource."+m.Name)
+			}
+		}
+	}
+	found := false
+	for _, n := range names {
+		found = found || strings.Contains(q, n+"{")
+	}
+	if !found {
+		t.Errorf("query %q reads none of the collected custom resource metrics %v", q, names)
+	}
+	var extra []string
+	for _, g := range get(s.vals, []any{}, "datadog", "monitors", "extraGroupBy").([]any) {
+		extra = append(extra, g.(string))
+	}
+	by := strings.Join(append([]string{"kube_namespace", s.recipe.NameLabel}, extra...), ",")
+	if !strings.Contains(q, "by {"+by+"}") && !strings.Contains(q, "by {"+by+",type}") {
+		t.Errorf("query %q does not group by %s", q, by)
+	}
+	if !strings.Contains(msg, "{{kube_namespace.name}}") || !strings.Contains(msg, "{{"+s.recipe.NameLabel+".name}}") || !strings.Contains(msg, "**Runbook**") {
+		t.Errorf("message lacks the job's tags or the runbook:\n%s", msg)
+	}
+	if v, _ := chart.Path(o.Body, "spec", "options", "onMissingData"); v != "resolve" {
+		t.Errorf("onMissingData %v: the series stop when the state clears or the job goes", v)
 	}
 }

@@ -75,6 +75,15 @@ func promChartValues(honorLabels bool) map[string]any {
 // when the test ends.
 func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[string]any) *Prometheus {
 	t.Helper()
+	return p.startPrometheus(t, name, chartDir, vals, "")
+}
+
+// startPrometheus is StartPrometheus, also scraping kube-state-metrics at ksmURL when set, the
+// way kube-prometheus-stack's ServiceMonitor has its Prometheus do it: honor_labels as
+// kubeStateMetrics.honorLabels says, the target labels of a Service endpoint in namespace
+// monitoring.
+func (p *Plane) startPrometheus(t *testing.T, name, chartDir string, vals map[string]any, ksmURL string) *Prometheus {
+	t.Helper()
 	res, err := chart.Render(chartDir, vals, chart.Options{})
 	if err != nil {
 		t.Fatalf("rendering the chart: %v", err)
@@ -132,13 +141,33 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 	if tls, ok := ep["tlsConfig"].(map[string]any); ok {
 		scrape["tls_config"] = map[string]any{"insecure_skip_verify": tls["insecureSkipVerify"]}
 	}
+	scrapes := []any{scrape}
+	if ksmURL != "" {
+		u, err := url.Parse(ksmURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		honor := true
+		if h, ok := chart.Path(vals, "kubeStateMetrics", "honorLabels"); ok == nil {
+			honor = h.(bool)
+		}
+		scrapes = append(scrapes, map[string]any{
+			"job_name":        "serviceMonitor/monitoring/kube-state-metrics/0",
+			"honor_labels":    honor,
+			"metrics_path":    u.Path,
+			"scrape_interval": promInterval.String(),
+			"static_configs": []any{map[string]any{"targets": []string{u.Host}, "labels": map[string]string{
+				"namespace": "monitoring", "service": "kube-state-metrics", "endpoint": "http", "pod": "kube-state-metrics-0",
+				"container": "kube-state-metrics", "job": "kube-state-metrics", "instance": "10.0.9.9:8080"}}},
+		})
+	}
 	writeYAMLFile(t, filepath.Join(dir, "prometheus.yaml"), map[string]any{
 		"global": map[string]any{
 			"scrape_interval":     promInterval.String(),
 			"evaluation_interval": promInterval.String(),
 		},
 		"rule_files":     []any{filepath.Join(dir, "rules.yaml")},
-		"scrape_configs": []any{scrape},
+		"scrape_configs": scrapes,
 	})
 	u, err := url.Parse(p.MetricsURL)
 	if err != nil {

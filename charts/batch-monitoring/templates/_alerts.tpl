@@ -47,15 +47,26 @@ expressions for the job's namespace and name. */ -}}
 1. Recent runs of the job: `argo list -n {{ $ns }} -l workflows.argoproj.io/cron-workflow={{ $job }}`{{ with $v.argoServerURL }} · [Argo UI]({{ trimSuffix "/" . }}/cron-workflows/{{ $ns }}/{{ $job }}){{ end }}
 {{- if eq .alert "runningTooLong" }}
 2. What the run waits for: `argo get -n {{ $ns }} <workflow>` (the running step, pods Pending or stuck), `argo logs -n {{ $ns }} <workflow>`.
-3. If it hangs, stop it (`argo stop -n {{ $ns }} <workflow>`) and re-run: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}`; if it is only slow, raise its limit (`argo-metrics-gen.io/run-time-factor`, `argo-metrics-gen.io/max-run-seconds`).
+3. If it hangs, stop it (`argo stop -n {{ $ns }} <workflow>`) and re-run: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (the stopped run counts as failed until the re-run succeeds); if it is only slow, raise its limit (`argo-metrics-gen.io/run-time-factor`, `argo-metrics-gen.io/max-run-seconds`).
 4. The alert resolves when the run ends.
+{{- else if eq .alert "missedSchedule" }}
+2. The CronWorkflow's state: `kubectl get cronworkflow -n {{ $ns }} {{ $job }} -o yaml`: `status.conditions` (a SpecError or SubmissionError stops every run), `status.active` (with `concurrencyPolicy: Forbid` a run still going blocks every schedule: `argo get` it), `status.lastScheduledTime`, `spec.when` (a false `when` skips runs: raise the job's threshold with `argo-metrics-gen.io/staleness-threshold-seconds`).
+3. The controller's log for it: `kubectl -n {{ $ctrlNs }} logs deploy/<controller deployment> | grep {{ $job }}`: `invalid cron workflow` or `could not schedule CronWorkflow` (the spec does not validate, e.g. an unknown `spec.timezone`, which sets no condition; `argo-metrics-gen lint` reports it before you apply). A controller that was down or restarting at the scheduled time skips the run unless `startingDeadlineSeconds` allows it to start late.
+4. Once the cause is fixed, run the job now if its output is due: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}`. This alert resolves when the controller starts the next scheduled run (a run submitted by hand does not move `lastScheduledTime`), or when the job is suspended.
+{{- else if eq .alert "suspended" }}
+2. Who suspended it and when: `kubectl get cronworkflow -n {{ $ns }} {{ $job }} --show-managed-fields -o yaml` (the manager and time of `spec.suspend`).
+3. Resume it when the reason is gone: `argo cron resume -n {{ $ns }} {{ $job }}`, or remove `suspend: true` from its manifest (a GitOps tool reverts a resume made by hand); delete it if it is retired.
+4. While it is suspended its not-succeeded alert is silent; after a resume, the missed-schedule alert gives it a whole threshold.
+{{- else if eq .alert "specError" }}
+2. The condition and its message: `kubectl get cronworkflow -n {{ $ns }} {{ $job }} -o jsonpath='{.status.conditions}'`. SpecError: the spec, or a WorkflowTemplate it references, does not validate (`argo lint`, `argo-metrics-gen lint`), or its `stopStrategy` expression fails; the controller starts no run meanwhile. SubmissionError: creating the run was refused (admission webhook, quota, RBAC, a template that disappeared).
+3. Fix the spec or what it references. The controller clears the condition when it next validates or submits the job on schedule; this alert resolves then.
 {{- else if eq .alert "slowRun" }}
 2. Compare the last run with earlier ones: `argo get -n {{ $ns }} <workflow>` shows each step's duration; look for a step that grew (data volume, a slow dependency, throttling, pending pods).
 3. A slow run still succeeded; if it risks overlapping the next one, consider `concurrencyPolicy: Forbid` on the CronWorkflow.
 {{- else }}
 2. Why it did not succeed: `argo get -n {{ $ns }} <workflow>` and `argo logs -n {{ $ns }} <workflow>`{{ if eq .alert "notSucceeded" }}; if there is no recent run at all, check that the CronWorkflow is not suspended and that the controller triggers it (`argo cron get -n {{ $ns }} {{ $job }}`){{ end }}.
-3. Fix the cause, then re-run now rather than waiting for the schedule: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (UI: Cron Workflows, {{ $job }}, Submit). If the failed run wrote part of its output, make sure the job is safe to re-run first.
-4. The alert resolves by itself when a run succeeds.
+3. Fix the cause, then re-run now rather than waiting for the schedule: `argo submit -n {{ $ns }} --from cronwf/{{ $job }}` (UI: Cron Workflows, {{ $job }}, Submit). If the failed run wrote part of its output, make sure the job is safe to re-run first. Do not retry or resubmit the failed run (`argo retry`, `argo resubmit`, the UI's Retry and Resubmit): the controller keeps the failed run's evaluation of the metrics' `when` clauses in that workflow, so even a successful retry reports the job failed and records no success (argo-workflows #12123).
+4. The alert resolves by itself when a run started from the CronWorkflow (its schedule, or `argo submit --from`) succeeds. A stopped, terminated or replaced run (`concurrencyPolicy: Replace`) counts as failed; deleting a running workflow changes nothing.
 {{- end }}
 {{- end }}
 {{- with $v.url }}
@@ -198,6 +209,10 @@ hourly and 8 for the daily snapshots, independent of alerts.lookback
 hourly evaluation missed at a restart does not matter. */ -}}
 {{- $median := "" -}}
 {{- if $last.duration -}}{{- $median = printf "last_over_time(cronworkflow:%s:median_1h[1d])" $m.duration -}}{{- end -}}
+{{- /* The CronWorkflows' state from kube-state-metrics (_kubestate.tpl): its recording rules come
+before every alert, its alerts after the controller-metric ones. */ -}}
+{{- $ksm := include "batch-monitoring.ksmRules" (dict "ctx" $ctx "backend" .backend) | fromJson -}}
+{{- $rules = concat $rules $ksm.records -}}
 {{- if $a.lastRunFailed.enabled -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowLastRunFailed"
@@ -210,11 +225,11 @@ hourly evaluation missed at a restart does not matter. */ -}}
 {{- if and $a.notSucceeded.enabled $m.lastSuccess $m.stalenessThreshold -}}
 {{- $rules = append $rules (dict
   "alert" "ArgoCronWorkflowNotSucceededWithinThreshold"
-  "expr" (printf "time() - %s > %s" $last.lastSuccess $last.stalenessThreshold)
+  "expr" (printf "time() - %s > %s%s" $last.lastSuccess $last.stalenessThreshold (ternary (printf " unless %s %s" $ksm.on $ksm.quiet) "" (ne $ksm.quiet "")))
   "labels" (merge (dict "severity" $a.notSucceeded.severity) $extra)
   "annotations" (dict
     "summary" (printf "CronWorkflow %s/%s has not succeeded within its threshold" $ns $job)
-    "description" (printf "CronWorkflow %s in namespace %s last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows.\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "notSucceeded" "ns" $ns "job" $job))))) -}}
+    "description" (printf "CronWorkflow %s in namespace %s last succeeded {{ $value | humanizeDuration }} ago, longer than its schedule allows (with kube-state-metrics, this alert is silent while the job is suspended or stopped, and for a threshold after).\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "notSucceeded" "ns" $ns "job" $job))))) -}}
 {{- end -}}
 {{- if and $a.slowRun.enabled $m.duration -}}
 {{- $d := $last.duration -}}
@@ -274,6 +289,7 @@ is later: open from the Nth failure in a row until the next success, across rest
     "summary" (printf "CronWorkflow %s/%s failed its threshold of runs in a row" $ns $job)
     "description" (printf "CronWorkflow %s in namespace %s has failed as many runs in a row as its threshold allows (argo-metrics-gen.io/consecutive-failures). This alert stays firing until a run succeeds.\n\n%s" $job $ns (include "batch-monitoring.runbook" (dict "ctx" $ctx "alert" "consecutiveFailures" "ns" $ns "job" $job))))) -}}
 {{- end -}}
+{{- $rules = concat $rules $ksm.alerts -}}
 {{- if $a.controllerDown.enabled -}}
 {{- $sel := ternary "argo_workflows_is_leader" (printf "argo_workflows_is_leader{namespace=%q}" (include "batch-monitoring.controllerNamespace" $ctx)) (eq .backend "gmp") -}}
 {{- $rules = append $rules (dict

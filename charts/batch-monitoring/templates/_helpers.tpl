@@ -120,3 +120,15 @@ argoMetricsConfig.spec.labels.fromResource): the rule's value would replace each
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* batch-monitoring.datadogWindow: "90s" / "30m" / "2h" / "7d" -> a Datadog evaluation window,
+last_2m / last_30m / last_2h / last_168h (Datadog's custom windows count whole minutes and hours). */ -}}
+{{- define "batch-monitoring.datadogWindow" -}}
+{{- if hasSuffix "d" . -}}
+{{- printf "last_%dh" (mul (int (trimSuffix "d" .)) 24) -}}
+{{- else if hasSuffix "s" . -}}
+{{- printf "last_%dm" (div (add (int (trimSuffix "s" .)) 59) 60) -}}
+{{- else -}}
+{{- printf "last_%s" . -}}
+{{- end -}}
+{{- end -}}

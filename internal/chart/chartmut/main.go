@@ -40,6 +40,7 @@ const (
 	block      = "charts/batch-monitoring/templates/_workflow-metrics.tpl"
 	ddHelpers  = "charts/batch-monitoring/templates/_datadog.tpl"
 	dashboards = "charts/batch-monitoring/templates/_dashboards.tpl"
+	state      = "charts/batch-monitoring/templates/_kubestate.tpl"
 )
 
 var mutations = []mutation{
@@ -106,6 +107,27 @@ var mutations = []mutation{
 	{"prom/labels: honorLabels false not adapted", alerts, `{{- $protected = list "namespace" "pod" "container" "endpoint" "job" "instance" -}}`, `{{- $protected = list -}}`},
 	{"gmp/labels: exported_ keys not used", alerts, `{{- $protected = list "project_id" "location" "cluster" "namespace" "job" "instance" "container" "pod" "top_level_controller_name" "top_level_controller_type" -}}`, `{{- $protected = list -}}`},
 	{"prom/lookback: value ignored (35d)", alerts, `{{- $lb := $a.lookback -}}`, `{{- $lb := "35d" -}}`},
+	// The CronWorkflows' state from kube-state-metrics (_kubestate.tpl).
+	{"state/quiet: not-succeeded not silenced", alerts, `(ternary (printf " unless %s %s" $ksm.on $ksm.quiet) "" (ne $ksm.quiet ""))`, `""`},
+	{"state/pause: suspended not counted", state, `"timestamp(%s == 1 or %s == 1) or`, `"timestamp(%s == 2 or %s == 1) or`},
+	{"state/pause: stopped not counted", state, `"timestamp(%s == 1 or %s == 1) or`, `"timestamp(%s == 1 or %s == 2) or`},
+	{"state/pause: Active phase taken for Stopped", state, `(printf "%s{phase=\"Stopped\"}" $m.phase)`, `(printf "%s{phase=\"Active\"}" $m.phase)`},
+	{"state/pause: no grace after a resume", state, `"timestamp(%s == 1 or %s == 1) or (last_over_time(%s[1h]) > time() - last_over_time(%s[1h]))" $rec.suspended $rec.stopped $rec.pausedAt $rec.threshold`, `"timestamp(%s == 1 or %s == 1)" $rec.suspended $rec.stopped`},
+	{"state/pause: carry > to <", state, `(last_over_time(%s[1h]) > time() -`, `(last_over_time(%s[1h]) < time() -`},
+	{"state/pause: carry on the live threshold", state, `> time() - last_over_time(%s[1h]))" $rec.suspended`, `> time() - %s)" $rec.suspended`},
+	{"state/missed: > to >=", state, `"time() - (%s > %s or %s) > %s"`, `"time() - (%s > %s or %s) >= %s"`},
+	{"state/missed: > to <", state, `"time() - (%s > %s or %s) > %s"`, `"time() - (%s > %s or %s) < %s"`},
+	{"state/missed: threshold + 1h", state, `"time() - (%s > %s or %s) > %s"`, `"time() - (%s > %s or %s) > 3600 + %s"`},
+	{"state/missed: the pause ignored", state, `"time() - (%s > %s or %s) > %s" $rec.pausedAt $rec.scheduled $rec.scheduled $rec.threshold`, `"time() - %s > %s" $rec.scheduled $rec.threshold`},
+	{"state/missed: the creation ignored", state, `(printf "%s > %s or %s" (include "batch-monitoring.ksmJobs" (merge (dict "expr" $m.lastScheduled) $jobs)) $created $created)`, `(include "batch-monitoring.ksmJobs" (merge (dict "expr" $m.lastScheduled) $jobs))`},
+	{"state/suspended: no for", state, `"for" $a.suspended.after`, `"for" "0s"`},
+	{"state/suspended: == 1 to == 0", state, `"expr" (printf "%s == 1" $rec.suspended)`, `"expr" (printf "%s == 0" $rec.suspended)`},
+	{"state/specError: SubmissionError ignored", state, `SpecError|SubmissionError`, `SpecError`},
+	{"state/specError: no message", state, `"by" (list "type" "message")`, `"by" (list "type")`},
+	{"state/labels: kube-state-metrics honorLabels false not adapted", state, `{{- else if not .ctx.Values.kubeStateMetrics.honorLabels -}}`, `{{- else if false -}}`},
+	{"state/labels: GMP kube-state-metrics keys not exported_", state, `{{- $protected = list "project_id" "location" "cluster" "namespace" "job" "instance" "container" "pod" "top_level_controller_name" "top_level_controller_type" -}}
+{{- else if not .ctx.Values.kubeStateMetrics.honorLabels -}}`, `{{- $protected = list -}}
+{{- else if not .ctx.Values.kubeStateMetrics.honorLabels -}}`},
 	// Scheme.
 	{"scheme: https and http swapped", helpers, `{{- if .Values.controller.metrics.secure -}}https{{- else -}}http{{- end -}}`, `{{- if .Values.controller.metrics.secure -}}http{{- else -}}https{{- end -}}`},
 	// Datadog.
@@ -126,6 +148,14 @@ var mutations = []mutation{
 	{"datadog/streak: threshold -1", dd, `by {%s} >= 0" $dd.names.consecutiveFailures`, `by {%s} >= -1" $dd.names.consecutiveFailures`},
 	{"datadog/controller: < 1 to > 1", dd, `%s < 1" $window`, `%s > 1" $window`},
 	{"datadog/controller: window 5m", dd, `{{- $window := $a.controllerDown.for -}}`, `{{- $window := "5m" -}}`},
+	{"datadog/suspended: >= 1 to > 1", dd, `argo_cronworkflow_suspended{%s} by {%s} >= 1"`, `argo_cronworkflow_suspended{%s} by {%s} > 1"`},
+	{"datadog/suspended: max instead of min", dd, `"min(%s):max:kubernetes_state_customresource.argo_cronworkflow_suspended`, `"max(%s):max:kubernetes_state_customresource.argo_cronworkflow_suspended`},
+	{"datadog/suspended: window 1w", dd, `(include "batch-monitoring.datadogWindow" $a.suspended.after)`, `"last_1w"`},
+	{"datadog/suspended: full window not required", dd, `(dict "onMissingData" "resolve" "requireFullWindow" true)`, `(dict "onMissingData" "resolve")`},
+	{"datadog/suspended: missing data keeps the alert", dd, `(dict "onMissingData" "resolve" "requireFullWindow" true)`, `(dict "onMissingData" "default" "requireFullWindow" true)`},
+	{"datadog/specError: >= 1 to > 1", dd, `by {%s,type} >= 1"`, `by {%s,type} > 1"`},
+	{"datadog/specError: not by type", dd, `by {%s,type} >= 1"`, `by {%s} >= 1"`},
+	{"datadog/window: days as minutes", helpers, `{{- printf "last_%dh" (mul (int (trimSuffix "d" .)) 24) -}}`, `{{- printf "last_%dm" (mul (int (trimSuffix "d" .)) 24) -}}`},
 	{"datadog/controller: no data not notified", dd, `(dict "onMissingData" "show_and_notify_no_data")`, `(dict "onMissingData" "default")`},
 	// The configuration from the values (the chart's copy of internal/helmtpl's templates).
 	{"config: two metrics of one name accepted", cfg, `{{- with get $seen $m.name -}}`, `{{- with "" -}}`},
@@ -141,7 +171,7 @@ var mutations = []mutation{
 	{"prom/labels: alert labels may hide owners", helpers, `{{- if has $k $r.labelKeys -}}`, `{{- if false -}}`},
 	// Dashboards from the values.
 	{"dashboards: panels not wrapped", dashboards, `{{- if ge $x 24 -}}`, `{{- if false -}}`},
-	{"dashboards: lookback of the values ignored", dashboards, `| replace "@@lookback@@" .Values.alerts.lookback`, `| replace "@@lookback@@" "35d"`},
+	{"dashboards: median range not the alerts'", dashboards, `| replace "@@median.range@@" $read.medianRange`, `| replace "@@median.range@@" "7d"`},
 	{"dashboards: Datadog tags not the label keys", dashboards, `| replace "@@tags@@" (join "," $r.labelKeys)`, `| replace "@@tags@@" "namespace,cronworkflow"`},
 }
 
@@ -183,7 +213,7 @@ func main() {
 	}()
 
 	start := time.Now()
-	if out, ok := test(dir, true, true); !ok {
+	if out, ok := test(dir, "", true); !ok {
 		fail(fmt.Errorf("the chart tests fail without any mutation:\n%s", out))
 	}
 	fmt.Printf("baseline: chart tests pass (%s)\n", time.Since(start).Round(time.Second))
@@ -201,7 +231,7 @@ func main() {
 			fail(err)
 		}
 		t0 := time.Now()
-		out, passed := test(dir, m.file == alerts, *full)
+		out, passed := test(dir, m.file, *full)
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			fail(err)
 		}
@@ -221,16 +251,20 @@ func main() {
 
 // test runs chart tests in dir; ok when they pass. Without full, only the tests that judge
 // the mutated template's output run: the promtool evaluation and the outage simulation for the
-// rules, the render
-// scenarios and the Datadog semantics for the rest (fewer tests can only let more survive).
-func test(dir string, rules, full bool) (string, bool) {
-	args := []string{"test", "-count=1", "-skip", "^TestGeneratedFilesUpToDate$"}
+// rules (only the state scenarios for the state rules), the render scenarios and the Datadog
+// semantics for the rest (fewer tests can only let more survive).
+func test(dir, file string, full bool) (string, bool) {
+	// A generous timeout: under load a run of the rule scenarios takes minutes, and a mutant
+	// that only times out has not been judged.
+	args := []string{"test", "-count=1", "-timeout", "60m", "-skip", "^TestGeneratedFilesUpToDate$"}
 	switch {
 	case full:
-	case rules:
+	case file == alerts:
 		args = append(args, "-run", "^(TestRulesEvaluated|TestRulesAcrossPrometheusOutages)$")
+	case file == state:
+		args = append(args, "-run", "^TestRulesEvaluated$/.*/state$")
 	default:
-		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics|TestDatadogRunStateMonitors|TestOneFileEveryOption|TestConfigRefusalsMatchLoader|"+
+		args = append(args, "-run", "^(TestScenariosRender|TestDatadogMonitorsSemantics|TestDatadogRunStateMonitors|TestDatadogStateMonitors|TestOneFileEveryOption|TestConfigRefusalsMatchLoader|"+
 			"TestChartRecipeIsInjectors|TestHelmRouteResourceLabels|TestDatadogMonitorsRouteByOwner|TestAlertLabelsDoNotHideOwners|TestGrafanaRunStatePanelsEvaluated|TestDashboardsFollowValues)$")
 	}
 	cmd := exec.Command("go", append(args, "./internal/chart/")...)
