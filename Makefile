@@ -2,13 +2,15 @@
 # both work on a fresh machine with Go installed (modules come from the module proxy).
 
 GO       ?= go
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# VERSION (the file) is the release: the binary's version and the chart's version and appVersion
+# (make chart-template writes Chart.yaml from it).
+VERSION  ?= v$(shell cat VERSION)
 LDFLAGS  := -s -w -X github.com/argo-metrics-gen/argo-metrics-gen/internal/cli.Version=$(VERSION)
 BIN      := bin/argo-metrics-gen
 FUZZTIME ?= 30s
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build dist demo test vet fuzz clean chart-template mutation
+.PHONY: all build dist demo test vet fuzz clean chart-template chart-package mutation
 
 all: build
 
@@ -38,12 +40,13 @@ demo: build
 	@$(BIN) inject --check examples/quickstart; echo "exit $$?"
 
 ## test: every test: vet; unit, golden, hostile-input, style-property and acceptance tests against
-## the built binary (the same bytes under GOMAXPROCS 1, 2 and 8); the race detector over the
-## injector, the KRM function and the schedule memo; every route with the real kustomize, helm
-## v3 and v4 (make routes); the end-to-end proof on a real workflow-controller (make e2e, default
-## Argo version). Tools and control-plane binaries are built once and cached under $HOME/.cache.
-test: vet promtool
-	PROMTOOL=$(PROMTOOL_BIN) $(GO) test ./...
+## the built binary (the same bytes under GOMAXPROCS 1, 2 and 8); the chart's tests with promtool
+## and amtool; the race detector over the injector, the KRM function and the schedule memo; every
+## route with the real kustomize, helm v3 and v4 (make routes); the end-to-end proof on a real
+## workflow-controller (make e2e, default Argo version). Tools and control-plane binaries are
+## built once and cached under $HOME/.cache.
+test: vet promtool amtool
+	PROMTOOL=$(PROMTOOL_BIN) AMTOOL=$(AMTOOL_BIN) $(GO) test ./...
 	TZ=America/New_York $(GO) test -count=1 ./internal/schedule/ ./internal/inject/
 	$(GO) test -race -count=1 ./internal/inject/ ./internal/krm/ ./internal/schedule/
 	$(MAKE) routes
@@ -66,34 +69,48 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
-## chart-template: regenerate charts/batch-monitoring's generated files: the Helm template of the
-## metric block (from pkg/recipe; also the copy in examples/helm-values), the chart README, the schema's descriptions, the Kustomize components,
-## the Grafana and Datadog dashboards (internal/dashboard, from the chart's recipe, rules and check)
+## chart-template: regenerate the generated files: the chart's copies of the Helm templates of the
+## metric block (internal/helmtpl; also the one-file copy in examples/helm-values), the chart README,
+## values.schema.json (argoMetricsConfig from schema/, descriptions), Chart.yaml's version (VERSION),
+## the Kustomize components, the dashboards (internal/dashboard: the import files and the catalog)
 chart-template:
-	@mkdir -p bin
-	$(GO) run ./cmd/argo-metrics-gen helm-template > bin/_workflow-metrics.tpl
-	cp bin/_workflow-metrics.tpl examples/helm-values/chart/templates/_workflow-metrics.tpl
-	mv bin/_workflow-metrics.tpl charts/batch-monitoring/templates/_workflow-metrics.tpl
+	$(GO) run ./cmd/argo-metrics-gen helm-template > examples/helm-values/chart/templates/_workflow-metrics.tpl
 	$(GO) run ./internal/chart/chartgen
+
+## chart-package: the chart as users get it, dist/batch-monitoring-<VERSION>.tgz (helm package)
+chart-package: $(HELM3_BIN)
+	$(HELM3_BIN) package charts/batch-monitoring --destination dist
 
 clean:
 	rm -rf bin dist
 
 ## e2e: end-to-end tests against the real workflow-controller, kube-apiserver and etcd (needs
-##      Debian's etcd-server), and a real Prometheus server on the chart's rules.
-##      ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; the API server and the
-##      controller are built once in throw-away modules under E2E_CACHE, Prometheus under TOOLS_DIR.
+##      Debian's etcd-server), a real kube-state-metrics and a real Prometheus server on the
+##      chart's rules. ARGO=v3.5.14|v3.6.10|v3.7.18|v4.0.2 picks the controller; E2E_RUN=REGEXP
+##      runs only some tests. The API server and the controller are built once in throw-away
+##      modules under E2E_CACHE, Prometheus and kube-state-metrics under TOOLS_DIR.
 ARGO        ?= v3.7.18
 E2E_KUBE    ?= v1.34.1
 E2E_CACHE   ?= $(HOME)/.cache/argo-metrics-gen-e2e
 E2E_TIMEOUT ?= 30m
 .PHONY: e2e
-e2e: prometheus
+e2e: prometheus kube-state-metrics
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh apiserver $(E2E_KUBE) >/dev/null
 	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
 	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
-	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) \
-	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) E2E_KSM_BIN=$(KSM_BIN) \
+	  $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v $(if $(E2E_RUN),-run '$(E2E_RUN)') ./test/e2e/
+
+## e2e-fleet: the controller's /metrics at E2E_FLEET_JOBS jobs (one run each): bytes per job and
+##            scrape time, as the chart README's Cost section reports them.
+E2E_FLEET_JOBS ?= 1000
+.PHONY: e2e-fleet
+e2e-fleet: prometheus
+	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh apiserver $(E2E_KUBE) >/dev/null
+	E2E_CACHE=$(E2E_CACHE) GO=$(GO) test/e2e/build.sh controller $(ARGO) >/dev/null
+	ARGO_E2E=1 E2E_ARGO_VERSION=$(ARGO) E2E_KUBE_VERSION=$(E2E_KUBE) E2E_CACHE=$(E2E_CACHE) \
+	  E2E_PROMETHEUS_BIN=$(PROMETHEUS_BIN) E2E_FLEET_JOBS=$(E2E_FLEET_JOBS) \
+	  $(GO) test -count=1 -timeout 60m -v -run TestControllerMetricsAtFleetScale ./test/e2e/
 
 ## routes: every way in, with the real tools: kustomize, helm v3 and v4 (plugin), the Argo CD
 ##         CMP and buildOptions routes, the CI snippets, the docs' commands and the examples'
@@ -125,6 +142,14 @@ PROMTOOL_BIN      = $(TOOLS_DIR)/promtool-$(PROMTOOL_VERSION)/promtool
 promtool:
 	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/prometheus.sh promtool $(PROMTOOL_VERSION) >/dev/null
 
+## amtool: Alertmanager's amtool, which loads and routes with the chart's Alertmanager example
+##         (examples/team-routing) in internal/chart's tests; built once in a throw-away module.
+AMTOOL_VERSION ?= v0.35.0
+AMTOOL_BIN      = $(TOOLS_DIR)/amtool-$(AMTOOL_VERSION)/amtool
+.PHONY: amtool
+amtool:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/amtool.sh $(AMTOOL_VERSION) >/dev/null
+
 ## prometheus: the Prometheus server of the same release, which make e2e runs on the chart's
 ##             rules (no web UI: the HTTP API is what the test reads); built the same way.
 PROMETHEUS_BIN    = $(TOOLS_DIR)/prometheus-$(PROMTOOL_VERSION)/prometheus
@@ -132,12 +157,21 @@ PROMETHEUS_BIN    = $(TOOLS_DIR)/prometheus-$(PROMTOOL_VERSION)/prometheus
 prometheus:
 	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/prometheus.sh prometheus $(PROMTOOL_VERSION) >/dev/null
 
+## kube-state-metrics: the release whose custom resource state metrics the chart configures,
+##                     which make e2e runs against the real API server; `go install`ed once
+##                     from the module proxy under TOOLS_DIR (test/tools/kube-state-metrics.sh).
+KSM_VERSION ?= v2.20.0
+KSM_BIN      = $(TOOLS_DIR)/kube-state-metrics-$(KSM_VERSION)/kube-state-metrics
+.PHONY: kube-state-metrics
+kube-state-metrics:
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) test/tools/kube-state-metrics.sh $(KSM_VERSION) >/dev/null
+
 ## mutation-chart: the chart's template mutations (comparators, thresholds, `for`, label keys,
 ##                 lookback, scheme; internal/chart/chartmut), the chart tests run after each;
 ##                 fails when one survives. Works on a copy of the tree.
 .PHONY: mutation-chart
-mutation-chart: promtool
-	PROMTOOL=$(PROMTOOL_BIN) $(GO) run ./internal/chart/chartmut
+mutation-chart: promtool amtool
+	PROMTOOL=$(PROMTOOL_BIN) AMTOOL=$(AMTOOL_BIN) $(GO) run ./internal/chart/chartmut
 
 .PHONY: routes routes-tools
 routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
@@ -145,10 +179,16 @@ routes-tools: $(KUSTOMIZE_BIN) $(HELM3_BIN) $(HELM4_BIN)
 ## bench: Go benchmarks (the stream, the KRM function), then every mode against its floor measured in the same run (parse floor,
 ##        pipe 1k/10k, the KRM function on 10k items, kustomize build at 1k: plain, echo, echo of
 ##        the injected stream, ours). BENCH_BEFORE=BINARY adds an older binary's rows, same run.
+##        Then the fleet row (internal/fleetbench): the chart's rules and Grafana dashboard on
+##        Prometheus' TSDB and engine at FLEET_JOBS jobs with 35 days of history, before (ad0b1db)
+##        and after, alerts.lookback 35d and 1d; its blocks are kept in bin/fleetbench.
+FLEET_JOBS   ?= 1000,10000
+FLEET_ROUNDS ?= 3
 .PHONY: bench
 bench: build $(KUSTOMIZE_BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/inject/ ./internal/krm/
 	$(GO) run ./internal/bench -binary $(BIN) -kustomize $(KUSTOMIZE_BIN) $(if $(BENCH_BEFORE),-before $(BENCH_BEFORE))
+	$(GO) run ./internal/fleetbench -jobs $(FLEET_JOBS) -rounds $(FLEET_ROUNDS)
 
 routes: routes-tools
 	ROUTES=1 KUSTOMIZE=$(KUSTOMIZE_BIN) HELM3=$(HELM3_BIN) HELM4=$(HELM4_BIN) \

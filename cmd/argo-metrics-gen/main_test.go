@@ -389,7 +389,7 @@ func TestLint(t *testing.T) {
 	quick := "../../examples/quickstart/cronworkflow.yaml"
 	r := runBinary(t, nil, "", "lint", quick)
 	want := quick + ":2: CronWorkflow data/nightly-report: error: does not carry the argo-metrics-gen metrics"
-	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "1 Argo resource: 1 error, 1 warning\n") {
+	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "1 Argo resource: 1 error, 2 warnings\n") {
 		t.Fatalf("code %d stdout %q", r.code, r.stdout)
 	}
 	injected := runBinary(t, nil, "", "inject", quick).stdout
@@ -407,7 +407,7 @@ func TestLint(t *testing.T) {
 		}
 		Resources, Errors, Warnings int
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 || doc.Errors != 1 || doc.Warnings != 1 || doc.Resources != 1 ||
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 || doc.Errors != 1 || doc.Warnings != 2 || doc.Resources != 1 ||
 		doc.Findings[0].Rule != "coverage" || doc.Findings[0].Line != 2 {
 		t.Fatalf("json: code %d err %v %+v", r.code, err, doc)
 	}

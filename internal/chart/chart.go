@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/action"
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/lint/support"
@@ -28,6 +30,9 @@ type Options struct {
 	Namespace   string   // default "monitoring"
 	APIVersions []string // served APIs beyond the core ones, e.g. "datadoghq.com/v1alpha1/DatadogMonitor"
 	KubeVersion string   // default: Helm's default
+	// Templates are added to the chart's templates for this render (name under templates/ ->
+	// text): a way to read a named template's output, e.g. the recipe.
+	Templates map[string]string
 }
 
 // Object is one rendered Kubernetes object.
@@ -68,12 +73,15 @@ func (r *Result) OfKind(kind string) []Object {
 	return out
 }
 
-// Render renders the chart in dir with vals exactly as `helm template` does (client-only
+// Render renders the chart in dir (a directory or a packaged .tgz) with vals exactly as `helm template` does (client-only
 // install, dry run): values are checked against values.schema.json, NOTES.txt is rendered.
 func Render(dir string, vals map[string]any, o Options) (*Result, error) {
 	ch, err := loader.Load(dir)
 	if err != nil {
 		return nil, err
+	}
+	for name, text := range o.Templates {
+		ch.Templates = append(ch.Templates, &helmchart.File{Name: "templates/" + name, Data: []byte(text)})
 	}
 	in := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	in.DryRun, in.ClientOnly, in.Replace, in.IncludeCRDs = true, true, true, false
@@ -138,6 +146,26 @@ func SplitManifest(manifest string) ([]Object, error) {
 	return out, nil
 }
 
+// Values returns the values a render of the chart in dir with vals sees: vals over the chart's
+// values.yaml, as Helm coalesces them.
+func Values(dir string, vals map[string]any) (map[string]any, error) {
+	ch, err := loader.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	return chartutil.CoalesceValues(ch, vals)
+}
+
+// Package writes the chart in dir as `helm package` does into dest and returns the archive's path.
+func Package(dir, dest string) (string, error) {
+	p := action.NewPackage()
+	p.Destination = dest
+	return p.Run(dir, nil)
+}
+
 // ValuesFile reads a values file (a ci/ scenario).
 func ValuesFile(path string) (map[string]any, error) {
 	v, err := chartutil.ReadValuesFile(path)
@@ -199,6 +227,38 @@ func Path(v any, keys ...any) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// VersionFile holds the release version, relative to the repository root: the one place the
+// binary's version (`make build` stamps v<VERSION>) and the chart's version and appVersion come
+// from.
+const VersionFile = "VERSION"
+
+var (
+	chartVersionRE    = regexp.MustCompile(`(?m)^version: .*$`)
+	chartAppVersionRE = regexp.MustCompile(`(?m)^appVersion: .*$`)
+)
+
+// VersionedChart returns the chart's Chart.yaml with version <VERSION> and appVersion
+// "v<VERSION>", the version string of the binary of that release.
+func VersionedChart(root string) ([]byte, error) {
+	v, err := os.ReadFile(filepath.Join(root, VersionFile))
+	if err != nil {
+		return nil, err
+	}
+	version := strings.TrimSpace(string(v))
+	if !regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`).MatchString(version) {
+		return nil, fmt.Errorf("%s: %q is not a SemVer version", VersionFile, version)
+	}
+	data, err := os.ReadFile(filepath.Join(root, Dir, "Chart.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(chartVersionRE.FindAll(data, -1)) != 1 || len(chartAppVersionRE.FindAll(data, -1)) != 1 {
+		return nil, fmt.Errorf("Chart.yaml: want one version and one appVersion line")
+	}
+	data = chartVersionRE.ReplaceAll(data, []byte("version: "+version))
+	return chartAppVersionRE.ReplaceAll(data, []byte(`appVersion: "v`+version+`"`)), nil
 }
 
 // WriteIfChanged writes data to path unless it already holds it; it reports whether it wrote.

@@ -25,7 +25,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 2+2*len(chart.Components)+2 {
+	if len(files) != 2+2*len(chart.Components)+3+2+1 {
 		t.Errorf("generated %d files", len(files))
 	}
 	for p, want := range files {
@@ -164,8 +164,14 @@ func TestRenderGates(t *testing.T) {
 			[]string{apiDatadogMonitor, apiDatadogDashboard}, map[string]int{}},
 		{"alerts disabled: empty rule sets are not rendered", map[string]any{"alerts": map[string]any{
 			"lastRunFailed": map[string]any{"enabled": false}, "notSucceeded": map[string]any{"enabled": false},
-			"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false}}},
+			"slowRun": map[string]any{"enabled": false}, "controllerDown": map[string]any{"enabled": false},
+			"missedSchedule": map[string]any{"enabled": false}, "suspended": map[string]any{"enabled": false}, "specError": map[string]any{"enabled": false}}},
 			allAPIs, map[string]int{"Service": 1, "PodMonitor": 1, "DatadogDashboard": 1}},
+		{"kube-state-metrics: its configuration and RBAC only when asked", map[string]any{"kubeStateMetrics": map[string]any{
+			"configMap": map[string]any{"create": true}, "rbac": map[string]any{"create": true}}},
+			nil, map[string]int{"Service": 1, "ConfigMap": 1, "ClusterRole": 1, "ClusterRoleBinding": 1}},
+		{"Datadog monitors on kubernetes_state_core's custom resource metrics only when collected", map[string]any{"datadog": map[string]any{"kubeStateMetricsCore": map[string]any{"enabled": true}}},
+			[]string{apiDatadogMonitor}, map[string]int{"Service": 1, "DatadogMonitor": 6}},
 		{"no leader metric: no controller monitor", map[string]any{"datadog": map[string]any{"collectLeaderMetric": false}},
 			[]string{apiDatadogMonitor}, map[string]int{"Service": 1, "DatadogMonitor": 3}},
 	}
@@ -251,9 +257,8 @@ func TestNamedTemplateErrors(t *testing.T) {
 		"threshold as text": {`(dict "name" "nightly" "stalenessThresholdSeconds" "9e4")`, "must be a positive whole number"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := copyChart(t)
-			write(t, filepath.Join(dir, "templates", "zz-call.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" "+c.args+" | nindent 4 }}\n")
-			_, err := chart.Render(dir, nil, chart.Options{})
+			call := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" " + c.args + " | nindent 4 }}\n"
+			_, err := chart.Render(chartDir, nil, chart.Options{Templates: map[string]string{"zz-call.yaml": call}})
 			if c.want == "" {
 				if err != nil {
 					t.Errorf("unexpected error %v", err)
@@ -267,10 +272,11 @@ func TestNamedTemplateErrors(t *testing.T) {
 	}
 }
 
-// The run-state template (examples/run-state/config.yaml): its per-job values are arguments,
-// checked as the injector checks the annotations; the values land in the block and annotations.
+// The run-state configuration (examples/run-state/config.yaml, from the values): the per-job
+// values are arguments, checked as the injector checks the annotations; the values land in the
+// block and annotations.
 func TestRunStateTemplateArguments(t *testing.T) {
-	const base = `"name" "nightly" "stalenessThresholdSeconds" 90000`
+	const base = `"config" .Values.argoMetricsConfig "name" "nightly" "stalenessThresholdSeconds" 90000`
 	for name, c := range map[string]struct{ args, want string }{
 		"no limit":             {`(dict ` + base + `)`, "runTimeLimitSeconds is required"},
 		"limit 0":              {`(dict ` + base + ` "runTimeLimitSeconds" 0)`, "runTimeLimitSeconds is required"},
@@ -284,9 +290,8 @@ func TestRunStateTemplateArguments(t *testing.T) {
 		"whole factor as text": {`(dict ` + base + ` "runTimeLimitSeconds" 1200 "runTimeFactor" "4" "failureThreshold" "5")`, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := runStateChart(t)
-			write(t, filepath.Join(dir, "templates", "zz-call.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    {{- include \"batch-monitoring.workflowMetricsAnnotations\" "+c.args+" | nindent 4 }}\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" "+c.args+" | nindent 4 }}\n")
-			res, err := chart.Render(dir, nil, chart.Options{})
+			call := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    {{- include \"batch-monitoring.workflowMetricsAnnotations\" " + c.args + " | nindent 4 }}\ndata:\n  block: |\n    {{- include \"batch-monitoring.workflowMetrics\" " + c.args + " | nindent 4 }}\n"
+			res, err := chart.Render(chartDir, runStateValues(t), chart.Options{Templates: map[string]string{"zz-call.yaml": call}})
 			if c.want != "" {
 				if err == nil || !strings.Contains(err.Error(), c.want) {
 					t.Errorf("error %v, want one containing %q", err, c.want)

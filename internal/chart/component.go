@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
 )
 
 // ComponentsDir holds the Kustomize components, relative to the repository root.
@@ -126,9 +128,28 @@ func Generated(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	configSchema, err := os.ReadFile(path.Join(root, ConfigSchemaFile))
+	if err != nil {
+		return nil, err
+	}
+	if schema, err = EmbedConfigSchema(schema, configSchema); err != nil {
+		return nil, err
+	}
 	if out[path.Join(Dir, SchemaFile)], err = SyncSchema(schema, vals); err != nil {
 		return nil, err
 	}
+	tpls, err := helmtpl.ChartFiles()
+	if err != nil {
+		return nil, err
+	}
+	for p, b := range tpls {
+		out[p] = b
+	}
+	chartYAML, err := VersionedChart(root)
+	if err != nil {
+		return nil, err
+	}
+	out[path.Join(Dir, "Chart.yaml")] = chartYAML
 	for _, c := range Components {
 		files, err := RenderComponent(dir, c)
 		if err != nil {

@@ -265,7 +265,7 @@ var dashChecks = []dashCheck{
 func TestGrafanaQueriesEvaluated(t *testing.T) {
 	d, _ := grafanaDashboard(t)
 	queries := grafanaQueries(t, d)
-	rc, err := chart.ChartRecipe(chartDir)
+	rc, err := chart.Recipe(chartDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,8 +343,9 @@ func substitute(expr, ns, job string) string {
 	return strings.NewReplacer("$"+dash.VarNamespace, ns, "$"+dash.VarJob, job).Replace(expr)
 }
 
-// checkGrafanaConfigMap: the sidecar's label, the namespace and folder asked for, and the
-// committed dashboard file as the only data.
+// checkGrafanaConfigMap: the sidecar's label, the namespace and folder asked for, and as the only
+// data the dashboard internal/dashboard builds for these values (DashboardSpec: from the rules
+// and the check this chart renders with them), which the chart assembles from its catalog.
 func (s *settings) checkGrafanaConfigMap(t *testing.T, o chart.Object) {
 	g := func(def any, keys ...string) any {
 		return get(s.vals, def, append([]string{"dashboards", "grafana"}, keys...)...)
@@ -361,37 +362,94 @@ func (s *settings) checkGrafanaConfigMap(t *testing.T, o chart.Object) {
 		}
 	}
 	data, _ := o.Body["data"].(map[string]any)
-	want, err := os.ReadFile(filepath.Join(chartDir, chart.GrafanaDashboardFile))
+	got, _ := data["batch-monitoring-cronworkflows.json"].(string)
+	if len(data) != 1 || got == "" {
+		t.Fatalf("ConfigMap data: %d keys, want the dashboard only", len(data))
+	}
+	spec, err := chart.DashboardSpec(chartDir, s.vals)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) != 1 || data["batch-monitoring-cronworkflows.json"] != strings.TrimSpace(string(want)) {
-		t.Errorf("ConfigMap data is not exactly the dashboard file: %v keys", len(data))
+	want, err := dash.GrafanaJSON(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "the ConfigMap's Grafana dashboard", []byte(got), want)
+}
+
+// sameJSON fails unless got and want are the same JSON value, naming the first difference.
+func sameJSON(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if path := firstDiff(g, w, ""); path != "" {
+		t.Errorf("%s differs from internal/dashboard's for these values at %s", what, path)
 	}
 }
 
-// checkDatadogDashboard: the object carries the committed import file's dashboard, and its
-// queries read only what the rendered check collects.
+// firstDiff returns the path of the first difference between two decoded JSON values ("" if none).
+func firstDiff(a, b any, path string) string {
+	switch a := a.(type) {
+	case map[string]any:
+		bm, ok := b.(map[string]any)
+		if !ok || len(a) != len(bm) {
+			return path + " (keys)"
+		}
+		for k, v := range a {
+			if d := firstDiff(v, bm[k], path+"."+k); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		bl, ok := b.([]any)
+		if !ok || len(a) != len(bl) {
+			return path + " (length)"
+		}
+		for i := range a {
+			if d := firstDiff(a[i], bl[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Sprintf("%s (%v != %v)", path, a, b)
+	}
+	return ""
+}
+
+// checkDatadogDashboard: the object carries the dashboard internal/dashboard builds for these
+// values, and its queries read only what the rendered check collects.
 func (s *settings) checkDatadogDashboard(t *testing.T, o chart.Object) {
 	if ns := get(s.vals, "", "dashboards", "datadog", "namespace").(string); ns != "" && o.Namespace != ns || ns == "" && o.Namespace != s.releaseNS {
 		t.Errorf("DatadogDashboard in namespace %q", o.Namespace)
 	}
-	file := datadogFile(t)
+	spec, err := chart.DashboardSpec(chartDir, s.vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := dash.Datadog(spec)
 	var widgets []dash.DatadogWidget
 	if err := json.Unmarshal([]byte(str(t, o.Body, "spec", "widgets")), &widgets); err != nil {
 		t.Fatalf("spec.widgets: %v", err)
 	}
 	if !reflect.DeepEqual(widgets, file.Widgets) {
-		t.Errorf("spec.widgets differ from %s", chart.DatadogDashboardFile)
+		t.Errorf("spec.widgets differ from internal/dashboard's for these values")
 	}
 	if str(t, o.Body, "spec", "title") != file.Title || str(t, o.Body, "spec", "layoutType") != file.LayoutType {
-		t.Errorf("title or layout differ from %s", chart.DatadogDashboardFile)
+		t.Errorf("title or layout differ from internal/dashboard's")
 	}
 	vars, _ := chart.Path(o.Body, "spec", "templateVariables")
 	b, _ := json.Marshal(vars)
 	var got []dash.DatadogVariable
 	if err := json.Unmarshal(b, &got); err != nil || !reflect.DeepEqual(got, file.TemplateVariables) {
-		t.Errorf("templateVariables %s differ from the file's %v (%v)", b, file.TemplateVariables, err)
+		t.Errorf("templateVariables %s differ from internal/dashboard's %v (%v)", b, file.TemplateVariables, err)
 	}
 	file.Widgets = widgets
 	checkDatadogQueries(t, file, s.ddNames, s.ddTags())
@@ -545,14 +603,29 @@ func TestDashboardNotes(t *testing.T) {
 //   - billing/capped (limit 1200 s): 10-minute runs every hour, the last from 310 to 320.
 //   - data/flaky: failed at 100, 120, 140 (3 in a row), nothing after.
 func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
-	dir := runStateChart(t)
-	spec, err := chart.DashboardSpec(dir)
-	if err != nil {
-		t.Fatal(err)
+	dir := chartDir
+	// The dashboards as the packaged chart renders them for the run-state values.
+	res := render(t, mergeValues(runStateValues(t), map[string]any{"dashboards": map[string]any{"grafana": map[string]any{"enabled": true},
+		"datadog": map[string]any{"create": "always"}}}), apiPrometheusRule)
+	var raw []byte
+	var dd dash.DatadogDashboard
+	for _, o := range res.Objects {
+		switch o.Kind {
+		case "ConfigMap":
+			raw = []byte(str(t, o.Body, "data", "batch-monitoring-cronworkflows.json"))
+		case "DatadogDashboard":
+			if err := json.Unmarshal([]byte(str(t, o.Body, "spec", "widgets")), &dd.Widgets); err != nil {
+				t.Fatal(err)
+			}
+			vars, _ := chart.Path(o.Body, "spec", "templateVariables")
+			b, _ := json.Marshal(vars)
+			if err := json.Unmarshal(b, &dd.TemplateVariables); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	raw, err := dash.GrafanaJSON(spec)
-	if err != nil {
-		t.Fatal(err)
+	if raw == nil || dd.Widgets == nil {
+		t.Fatal("the chart rendered no Grafana or Datadog dashboard")
 	}
 	plugins.RegisterDefaultPlugins()
 	var d dashboard.Dashboard
@@ -585,7 +658,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 			tenMinuteRuns("billing", "capped", 1200, 10, 70, 130, 190, 250, 310),
 			[]run{{at: 100, ns: "data", job: "flaky", failed: true}, {at: 120, ns: "data", job: "flaky", failed: true}, {at: 140, ns: "data", job: "flaky", failed: true}},
 		)}
-	rules, _, _ := rulesOf(t, dir, f, mergeValues(f.values, sc.values))
+	rules, _, _ := rulesOf(t, dir, f, mergeValues(mergeValues(f.values, sc.values), runStateValues(t)))
 
 	checks := []dashCheck{
 		// 35 minutes into the runs from 250; both past their limit (1801.5 s, 1200 s).
@@ -629,6 +702,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 	writeYAML(t, tf, map[string]any{
 		"rule_files":          []string{"rules.yaml"},
 		"evaluation_interval": "1m",
+		"group_eval_order":    groupOrder(rules),
 		"tests":               []any{map[string]any{"interval": "1m", "input_series": sc.series(f), "promql_expr_test": exprTests}},
 	})
 	if out, err := exec.Command(promtool(t), "test", "rules", tf).CombinedOutput(); err != nil {
@@ -636,8 +710,7 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 	}
 
 	// Datadog: the run-state widgets read only what the run-state chart's check collects.
-	dd := dash.Datadog(spec)
-	c, err := chart.DatadogCheck(dir, nil)
+	c, err := chart.DatadogCheck(dir, runStateValues(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -662,5 +735,40 @@ func TestGrafanaRunStatePanelsEvaluated(t *testing.T) {
 	walk(dd.Widgets)
 	if !titles[dash.PanelTooLong] || !titles[dash.PanelCurrentRun] {
 		t.Errorf("Datadog run-state widgets missing: %v", titles)
+	}
+}
+
+// The dashboards the chart renders follow the alerts' settings in the values (the median's
+// window; the lookback is the rules' own, whose carried series the panels read) and the
+// configuration's names and labels, as internal/dashboard builds them for those values.
+func TestDashboardsFollowValues(t *testing.T) {
+	vals := mergeValues(scenario(t, "08-dashboards-values.yaml"), map[string]any{
+		"alerts":            map[string]any{"lookback": "10d", "slowRun": map[string]any{"window": "3d"}},
+		"argoMetricsConfig": map[string]any{"spec": map[string]any{"metrics": map[string]any{"exitCode": map[string]any{"name": "job_failed"}}, "labels": map[string]any{"name": "job"}}},
+	})
+	res := render(t, vals, apiPrometheusRule)
+	s := newSettings(t, vals)
+	n := 0
+	for _, o := range res.Objects {
+		switch o.Kind {
+		case "ConfigMap":
+			s.checkGrafanaConfigMap(t, o)
+			text := str(t, o.Body, "data", "batch-monitoring-cronworkflows.json")
+			for _, want := range []string{"median 3d", "cronworkflow:argo_workflows_job_failed:last", "cronworkflow:argo_workflows_duration:median_1h", `job=~\"$cronworkflow\"`} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the Grafana dashboard lacks %s", want)
+				}
+			}
+			n++
+		case "DatadogDashboard":
+			s.checkDatadogDashboard(t, o)
+			if !strings.Contains(str(t, o.Body, "spec", "widgets"), "argo_workflows.job_failed{$namespace,$cronworkflow} by {namespace,job}") {
+				t.Errorf("the Datadog dashboard does not read the configured name and labels")
+			}
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d dashboards rendered, want 2", n)
 	}
 }

@@ -98,7 +98,11 @@ func (s *settings) checkMissingData(t *testing.T, o chart.Object, jobMonitor boo
 			t.Errorf("option %s set: replaced by onMissingData, not for metric monitors, or auto-resolving", legacy)
 		}
 	}
-	d := parseDDQuery(t, o.Body["spec"].(map[string]any)["query"].(string))
+	q := o.Body["spec"].(map[string]any)["query"].(string)
+	if strings.Contains(q, "abs(") {
+		return // running too long: missing data resolves (TestDatadogRunStateMonitors)
+	}
+	d := parseDDQuery(t, q)
 	if jobMonitor {
 		// default keeps the last known status only for aggregations other than sum and count.
 		if opts["onMissingData"] != "default" {
@@ -314,12 +318,11 @@ var ddFormulaRE = regexp.MustCompile(`^(\w+)\((last_\w+)\):(.+) (>=|<=|>|<) (-?[
 // run goes and stays within 1 s of duration after it; consecutive_failures counts failed runs in
 // a row and restarts from nothing at a controller restart.
 func TestDatadogRunStateMonitors(t *testing.T) {
-	dir := runStateChart(t)
 	for _, vals := range []map[string]any{
-		{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}},
-		mergeValues(scenario(t, "04-monitors-values.yaml"), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
+		mergeValues(runStateValues(t), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
+		mergeValues(mergeValues(scenario(t, "04-monitors-values.yaml"), runStateValues(t)), map[string]any{"datadog": map[string]any{"monitors": map[string]any{"create": "always"}}}),
 	} {
-		res, err := chart.Render(dir, vals, chart.Options{})
+		res, err := chart.Render(chartDir, vals, chart.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,7 +390,7 @@ func TestDatadogRunStateMonitors(t *testing.T) {
 			t.Errorf("monitors %v, want the four and the two run-state ones", seen)
 		}
 		// Off in the chart values: not rendered.
-		res, err = chart.Render(dir, mergeValues(vals, map[string]any{"alerts": map[string]any{
+		res, err = chart.Render(chartDir, mergeValues(vals, map[string]any{"alerts": map[string]any{
 			"runningTooLong": map[string]any{"enabled": false}, "consecutiveFailures": map[string]any{"enabled": false}}}), chart.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -404,4 +407,76 @@ func toStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// The monitors on kubernetes_state_core's custom resource metrics (datadog.kubeStateMetricsCore):
+// argo_cronworkflow_suspended is 1 while spec.suspend, else 0, for as long as the CronWorkflow
+// exists; argo_cronworkflow_condition is 1 per condition the controller holds and has no series
+// otherwise. The Cluster Agent names them kubernetes_state_customresource.<name> and tags the
+// CronWorkflow's namespace kube_namespace (cr.go and kubernetes_state_defaults.go of
+// datadog-agent; Datadog's "Collect custom resource metrics using Kubernetes State Core check").
+func TestDatadogStateMonitors(t *testing.T) {
+	for _, vals := range []map[string]any{
+		{"datadog": map[string]any{"kubeStateMetricsCore": map[string]any{"enabled": true}, "monitors": map[string]any{"create": "always"}}},
+		mergeValues(scenario(t, "04-monitors-values.yaml"), map[string]any{
+			"datadog": map[string]any{"kubeStateMetricsCore": map[string]any{"enabled": true}},
+			"alerts":  map[string]any{"suspended": map[string]any{"after": "36h"}}}),
+	} {
+		after := get(vals, "7d", "alerts", "suspended", "after").(string)
+		wantWindow := map[string]int{"7d": 7 * 1440, "36h": 36 * 60}[after]
+		by := strings.Join(append([]string{"kube_namespace", "cronworkflow"}, toStrings(get(vals, []any{}, "datadog", "monitors", "extraGroupBy"))...), ",")
+		seen := map[string]bool{}
+		for _, o := range render(t, vals).OfKind("DatadogMonitor") {
+			validateCRD(t, o)
+			key := strings.TrimPrefix(o.Name, "batch-monitoring-")
+			spec := o.Body["spec"].(map[string]any)
+			opts := spec["options"].(map[string]any)
+			d := parseDDQuery(t, spec["query"].(string))
+			if crit, err := strconv.ParseFloat(str(t, o.Body, "spec", "options", "thresholds", "critical"), 64); err != nil || crit != d.threshold {
+				t.Errorf("%s: critical %v (%v) is not the query's %v", key, crit, err, d.threshold)
+			}
+			switch key {
+			case "suspended":
+				seen[key] = true
+				// Suspended throughout the window: its minimum is 1.
+				if len(d.terms) != 1 || d.terms[0].metric != "kubernetes_state_customresource.argo_cronworkflow_suspended" || d.terms[0].by != by || d.timeAggr != "min" {
+					t.Errorf("%s: query %q, want min(...):...argo_cronworkflow_suspended by {%s}", key, spec["query"], by)
+				}
+				if !d.fires(1) || d.fires(0) {
+					t.Errorf("%s: %s %v must trigger on 1 (suspended throughout), not 0", key, d.op, d.threshold)
+				}
+				if windowMinutes(t, d.window) != wantWindow {
+					t.Errorf("%s: window %s, want alerts.suspended.after (%s)", key, d.window, after)
+				}
+				// A series younger than the window (a job suspended at its creation) must not
+				// trigger on the part of the window it covers.
+				if opts["requireFullWindow"] != true {
+					t.Errorf("%s: requireFullWindow %v: a job created suspended would trigger at once", key, opts["requireFullWindow"])
+				}
+			case "spec-error":
+				seen[key] = true
+				if len(d.terms) != 1 || d.terms[0].metric != "kubernetes_state_customresource.argo_cronworkflow_condition" || d.terms[0].by != by+",type" || d.timeAggr != "max" {
+					t.Errorf("%s: query %q, want max(...):...argo_cronworkflow_condition by {%s,type}", key, spec["query"], by)
+				}
+				if !d.fires(1) || d.fires(0) {
+					t.Errorf("%s: %s %v must trigger on a held condition (1)", key, d.op, d.threshold)
+				}
+				if opts["requireFullWindow"] != false {
+					t.Errorf("%s: requireFullWindow %v", key, opts["requireFullWindow"])
+				}
+			default:
+				continue
+			}
+			// A cleared condition and a deleted job leave no series: that must resolve.
+			if opts["onMissingData"] != "resolve" {
+				t.Errorf("%s: onMissingData %v: its series stop when the state clears", key, opts["onMissingData"])
+			}
+			if !strings.Contains(spec["message"].(string), "{{kube_namespace.name}}") {
+				t.Errorf("%s: the message does not name the namespace by kube_namespace", key)
+			}
+		}
+		if !seen["suspended"] || !seen["spec-error"] {
+			t.Errorf("monitors %v, want suspended and spec-error", seen)
+		}
+	}
 }

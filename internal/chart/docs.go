@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -24,6 +23,10 @@ type Value struct {
 	Description string
 	Line        int
 }
+
+// Verbatim values are objects of another format carried whole (the ArgoMetricsConfig): one
+// documented value, their own schema, not sections of the chart's.
+var Verbatim = map[string]bool{"argoMetricsConfig": true}
 
 // ParseValues reads values.yaml and returns its documented values in file order. Every leaf
 // must carry a `# --` comment, and a mapping with keys (a section) must not: the errors list
@@ -48,7 +51,7 @@ func ParseValues(data []byte) ([]Value, error) {
 				comment = inherited + "\n" + comment
 			}
 			desc, has := description(comment)
-			if v.Kind == yaml.MappingNode && len(v.Content) > 0 {
+			if v.Kind == yaml.MappingNode && len(v.Content) > 0 && !Verbatim[path] {
 				if has {
 					problems = append(problems, fmt.Sprintf("line %d: %s is a section (a mapping with keys): document its keys, not it", k.Line, path))
 				}
@@ -198,7 +201,7 @@ func metricsTable(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rc, err := ChartRecipe(dir)
+	rc, err := Recipe(dir, nil)
 	if err != nil {
 		return "", err
 	}
@@ -215,25 +218,24 @@ func metricsTable(dir string) (string, error) {
 	return b.String(), nil
 }
 
-// ChartRecipe reads the recipe summary (template batch-monitoring.recipe) of the chart's
-// generated template.
-func ChartRecipe(dir string) (*helmtpl.Recipe, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "templates", "_workflow-metrics.tpl"))
+// Recipe renders the chart with vals and returns its recipe (the template
+// batch-monitoring.recipe): the metric names and label keys of its argoMetricsConfig.
+func Recipe(dir string, vals map[string]any) (*helmtpl.Recipe, error) {
+	const probe = "zz-recipe-probe.yaml"
+	res, err := Render(dir, vals, Options{Templates: map[string]string{probe: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: recipe-probe\ndata:\n  recipe: {{ include \"batch-monitoring.recipe\" . | quote }}\n"}})
 	if err != nil {
 		return nil, err
 	}
-	_, after, ok := strings.Cut(string(data), "{{- define \"batch-monitoring.recipe\" -}}\n")
-	line, _, _ := strings.Cut(after, "\n")
-	if !ok {
-		return nil, fmt.Errorf("no batch-monitoring.recipe template in the chart")
+	for _, o := range res.Objects {
+		if strings.HasSuffix(o.Source, "/"+probe) {
+			var rc helmtpl.Recipe
+			if err := json.Unmarshal([]byte(o.Body["data"].(map[string]any)["recipe"].(string)), &rc); err != nil {
+				return nil, fmt.Errorf("batch-monitoring.recipe: %v", err)
+			}
+			return &rc, nil
+		}
 	}
-	line = strings.ReplaceAll(line, `{{ "{{" }}`, "{{")
-	line = regexp.MustCompile("\\{\\{`([^`]*)`\\}\\}").ReplaceAllString(line, "$1")
-	var rc helmtpl.Recipe
-	if err := json.Unmarshal([]byte(line), &rc); err != nil {
-		return nil, fmt.Errorf("batch-monitoring.recipe: %v", err)
-	}
-	return &rc, nil
+	return nil, fmt.Errorf("the recipe probe did not render")
 }
 
 // CheckMetric is one entry of the check's extra_metrics (or metrics): the exported name,
@@ -352,6 +354,67 @@ func SyncSchema(schema []byte, vals []Value) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// ConfigSchemaFile is the ArgoMetricsConfig's JSON Schema, relative to the repository root.
+const ConfigSchemaFile = "schema/argometricsconfig.schema.json"
+
+// EmbedConfigSchema returns values.schema.json with the schema of argoMetricsConfig made from the
+// ArgoMetricsConfig's own schema (its definitions under "definitions", prefixed, as the values
+// schema is draft-07), so the chart refuses what the loader's schema refuses. The description
+// stays the values comment's (SyncSchema).
+func EmbedConfigSchema(values, configSchema []byte) ([]byte, error) {
+	var cdoc yaml.Node
+	if err := yaml.Unmarshal(configSchema, &cdoc); err != nil {
+		return nil, fmt.Errorf("%s: %v", ConfigSchemaFile, err)
+	}
+	cs := cdoc.Content[0]
+	var rewrite func(n *yaml.Node)
+	rewrite = func(n *yaml.Node) {
+		for i := 0; i < len(n.Content); i++ {
+			c := n.Content[i]
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c.Value == "$ref" && strings.HasPrefix(n.Content[i+1].Value, "#/$defs/") {
+				n.Content[i+1].Value = "#/definitions/argoMetricsConfig." + strings.TrimPrefix(n.Content[i+1].Value, "#/$defs/")
+			}
+			rewrite(c)
+		}
+	}
+	rewrite(cs)
+	defs := mapValue(cs, "$defs")
+	embedded := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; i < len(cs.Content); i += 2 {
+		switch cs.Content[i].Value {
+		case "$schema", "$id", "title", "$defs":
+		default:
+			embedded.Content = append(embedded.Content, cs.Content[i], cs.Content[i+1])
+		}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(values, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", SchemaFile, err)
+	}
+	root := doc.Content[0]
+	props := mapValue(root, "properties")
+	if props == nil {
+		return nil, fmt.Errorf("%s: no properties", SchemaFile)
+	}
+	if old := mapValue(props, "argoMetricsConfig"); old != nil {
+		if d := mapValue(old, "description"); d != nil {
+			setKey(embedded, "description", d)
+		}
+	}
+	setKey(props, "argoMetricsConfig", embedded)
+	definitions := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; defs != nil && i < len(defs.Content); i += 2 {
+		k := *defs.Content[i]
+		k.Value = "argoMetricsConfig." + k.Value
+		definitions.Content = append(definitions.Content, &k, defs.Content[i+1])
+	}
+	setKey(root, "definitions", definitions)
+	var b bytes.Buffer
+	writeJSON(&b, root, 0)
+	b.WriteString("\n")
+	return b.Bytes(), nil
+}
+
 // schemaNode finds the schema of a dotted values path through "properties".
 func schemaNode(root *yaml.Node, path string) (*yaml.Node, error) {
 	n := root
@@ -381,7 +444,7 @@ func SchemaPaths(schema []byte) ([]string, error) {
 		}
 		for i := 0; i < len(props.Content); i += 2 {
 			p := prefix + props.Content[i].Value
-			if mapValue(props.Content[i+1], "properties") != nil {
+			if mapValue(props.Content[i+1], "properties") != nil && !Verbatim[p] {
 				walk(props.Content[i+1], p+".")
 			} else {
 				out = append(out, p)

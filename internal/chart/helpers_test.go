@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	sigyaml "sigs.k8s.io/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
 )
@@ -60,8 +61,27 @@ func str(t *testing.T, v any, keys ...any) string {
 	return s
 }
 
-// copyChart copies the chart to a temporary directory, for tests that add templates or
-// replace the generated one.
+// configValues returns chart values whose argoMetricsConfig is an ArgoMetricsConfig file
+// (path relative to the repository root), as a user pastes it.
+func configValues(t *testing.T, file string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := sigyaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{"argoMetricsConfig": cfg}
+}
+
+// runStateValues: the configuration of examples/run-state/config.yaml, every run-state metric on.
+func runStateValues(t *testing.T) map[string]any {
+	return configValues(t, "examples/run-state/config.yaml")
+}
+
+// copyChart copies the chart to a temporary directory, for tests that add files.
 func copyChart(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "batch-monitoring")

@@ -16,22 +16,6 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
-// TestGeneratedTemplateUpToDate fails when the checked-in chart template is not what the
-// generator makes of the injector's recipe today.
-func TestGeneratedTemplateUpToDate(t *testing.T) {
-	want, err := helmtpl.Render(config.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(helmtpl.ChartFile)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s is stale: run `make chart-template`", helmtpl.ChartFile)
-	}
-}
-
 // TestHelmRouteMatchesInject renders the CronWorkflows of the cronWorkflows scenario and
 // checks, for each, that the injector finds it already up to date and that the injector,
 // given the same CronWorkflow without the block, produces the same object.
@@ -47,12 +31,12 @@ func TestHelmRouteMatchesInject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vals := mergeValues(scenario(t, "07-cronworkflows-values.yaml"), map[string]any{"cronWorkflows": map[string]any{
+		vals := mergeValues(mergeValues(scenario(t, "07-cronworkflows-values.yaml"), runStateValues(t)), map[string]any{"cronWorkflows": map[string]any{
 			"nightly-report": map[string]any{"runTimeLimitSeconds": 86400, "runTimeFactor": 1.5, "failureThreshold": 5},
 			"hourly-sync":    map[string]any{"runTimeLimitSeconds": 1200},
 			"on":             map[string]any{"runTimeLimitSeconds": 86400},
 		}})
-		dir := runStateChart(t)
+		dir := chartDir
 		helmRouteMatchesInject(t, dir, cfg, vals)
 		// The entry's values reached the block (inject reads them back from the annotations).
 		res, err := chart.Render(dir, vals, chart.Options{})
@@ -180,9 +164,11 @@ spec:
 `,
 }
 
-// TestNamedTemplateIsInjectOutput generates the template for a configuration, renders a
-// CronWorkflow with it through Helm, and compares the result byte for byte with what inject
-// writes into the same CronWorkflow without the block.
+// TestNamedTemplateIsInjectOutput renders CronWorkflows with the named templates through Helm,
+// for each configuration, and compares the result byte for byte with what inject writes into
+// the same CronWorkflow without the block: from the batch-monitoring chart given the
+// configuration in its values (as a packaged chart is used, and a parent chart passes "config"),
+// and from a chart of one's own holding only `argo-metrics-gen helm-template --config` output.
 func TestNamedTemplateIsInjectOutput(t *testing.T) {
 	jobs := []struct {
 		name, labels, threshold string
@@ -193,76 +179,106 @@ func TestNamedTemplateIsInjectOutput(t *testing.T) {
 		{"payments", "team: payments", "604800"},
 	}
 	for cfgName, cfgText := range configs {
-		t.Run(cfgName, func(t *testing.T) {
-			cfg := config.Default()
-			if cfgText != "" {
+		cfg := config.Default()
+		vals := map[string]any{}
+		if cfgText != "" {
+			var err error
+			if cfg, err = config.Parse([]byte(cfgText)); err != nil {
+				t.Fatal(err)
+			}
+			var v map[string]any
+			if err := yaml.Unmarshal([]byte(cfgText), &v); err != nil {
+				t.Fatal(err)
+			}
+			vals["argoMetricsConfig"] = v
+		}
+		rc := helmtpl.BuildRecipe(cfg)
+		for _, route := range []string{"chart values", "own chart"} {
+			t.Run(cfgName+"/"+route, func(t *testing.T) {
+				var b strings.Builder
+				for _, j := range jobs {
+					if j.labels != "" && len(cfg.Spec.Labels.Static) == 0 {
+						continue
+					}
+					args := `"name" "` + j.name + `"`
+					if route == "chart values" {
+						args += ` "config" .Values.argoMetricsConfig`
+					}
+					if _, ok := rc.Metrics["stalenessThreshold"]; ok {
+						args += ` "stalenessThresholdSeconds" ` + j.threshold
+					}
+					if _, ok := rc.Metrics["runTimeLimit"]; ok {
+						// At most the daily schedule's gap (inject checks the annotation against it).
+						args += ` "runTimeLimitSeconds" 3600`
+						if j.name == "nightly-report" {
+							args += ` "runTimeFactor" 2.5 "failureThreshold" 5`
+						}
+						if j.name == "on" {
+							args += ` "runTimeFactor" 4`
+						}
+					}
+					if j.labels != "" {
+						k, v, _ := strings.Cut(j.labels, ": ")
+						args += ` "labels" (dict "` + k + `" "` + v + `")`
+					}
+					b.WriteString("---\napiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: " +
+						quoteName(j.name) + "\n  namespace: data\n  annotations:\n" +
+						"    {{- include \"batch-monitoring.workflowMetricsAnnotations\" (dict " + args + ") | nindent 4 }}\n" +
+						"spec:\n  schedule: \"0 3 * * *\"\n  workflowSpec:\n    entrypoint: main\n" +
+						"    {{- include \"batch-monitoring.workflowMetrics\" (dict " + args + ") | nindent 4 }}\n")
+				}
+				var res *chart.Result
 				var err error
-				if cfg, err = config.Parse([]byte(cfgText)); err != nil {
+				if route == "chart values" {
+					res, err = chart.Render(chartDir, vals, chart.Options{Templates: map[string]string{"zz-test-cronworkflows.yaml": b.String()}})
+				} else {
+					dir := ownChart(t, cfg)
+					write(t, filepath.Join(dir, "templates", "zz-test-cronworkflows.yaml"), b.String())
+					res, err = chart.Render(dir, nil, chart.Options{})
+				}
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			tpl, err := helmtpl.Render(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := copyChart(t)
-			write(t, filepath.Join(dir, filepath.FromSlash("templates/_workflow-metrics.tpl")), string(tpl))
-			var b strings.Builder
-			for _, j := range jobs {
-				if j.labels != "" && len(cfg.Spec.Labels.Static) == 0 {
-					continue
-				}
-				args := `"name" "` + j.name + `"`
-				if helmtpl.BuildRecipe(cfg).StalenessThreshold {
-					args += ` "stalenessThresholdSeconds" ` + j.threshold
-				}
-				if _, ok := helmtpl.BuildRecipe(cfg).Metrics["runTimeLimit"]; ok {
-					// At most the daily schedule's gap (inject checks the annotation against it).
-					args += ` "runTimeLimitSeconds" 3600`
-					if j.name == "nightly-report" {
-						args += ` "runTimeFactor" 2.5 "failureThreshold" 5`
+				n := 0
+				in := &inject.Injector{Config: cfg}
+				for _, o := range res.Objects {
+					if !strings.HasSuffix(o.Source, "zz-test-cronworkflows.yaml") {
+						continue
 					}
-					if j.name == "on" {
-						args += ` "runTimeFactor" 4`
+					n++
+					text := o.Text[strings.Index(o.Text, "\n")+1:] + "\n" // without "# Source:"
+					without := withoutBlock(t, text)
+					r, err := in.Stream([]byte(without))
+					if err != nil {
+						t.Fatalf("inject: %v\n%s", err, without)
+					}
+					if string(r.Bytes()) != text {
+						t.Errorf("%s: Helm's rendering differs from inject's:\n--- helm\n%s\n--- inject\n%s", o.Name, text, r.Bytes())
 					}
 				}
-				if j.labels != "" {
-					k, v, _ := strings.Cut(j.labels, ": ")
-					args += ` "labels" (dict "` + k + `" "` + v + `")`
+				if n == 0 {
+					t.Fatal("no CronWorkflow rendered")
 				}
-				b.WriteString("---\napiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata:\n  name: " +
-					quoteName(j.name) + "\n  namespace: data\n  annotations:\n" +
-					"    {{- include \"batch-monitoring.workflowMetricsAnnotations\" (dict " + args + ") | nindent 4 }}\n" +
-					"spec:\n  schedule: \"0 3 * * *\"\n  workflowSpec:\n    entrypoint: main\n" +
-					"    {{- include \"batch-monitoring.workflowMetrics\" (dict " + args + ") | nindent 4 }}\n")
-			}
-			write(t, filepath.Join(dir, "templates", "zz-test-cronworkflows.yaml"), b.String())
-			res, err := chart.Render(dir, nil, chart.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			in := &inject.Injector{Config: cfg}
-			for _, o := range res.Objects {
-				if !strings.HasSuffix(o.Source, "zz-test-cronworkflows.yaml") {
-					continue
-				}
-				n++
-				text := strings.TrimPrefix(o.Text, "# Source: batch-monitoring/templates/zz-test-cronworkflows.yaml\n") + "\n"
-				without := withoutBlock(t, text)
-				r, err := in.Stream([]byte(without))
-				if err != nil {
-					t.Fatalf("inject: %v\n%s", err, without)
-				}
-				if string(r.Bytes()) != text {
-					t.Errorf("%s: Helm's rendering differs from inject's:\n--- helm\n%s\n--- inject\n%s", o.Name, text, r.Bytes())
-				}
-			}
-			if n == 0 {
-				t.Fatal("no CronWorkflow rendered")
-			}
-		})
+			})
+		}
 	}
+}
+
+// ownChart is a chart of one's own holding only `argo-metrics-gen helm-template --config`
+// output for cfg.
+func ownChart(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	tpl, err := helmtpl.Render(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "own")
+	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: own\nversion: 0.1.0\n")
+	write(t, filepath.Join(dir, "templates", "_workflow-metrics.tpl"), string(tpl))
+	return dir
 }
 
 func quoteName(n string) string {
@@ -294,5 +310,54 @@ func write(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The Helm-values route copies spec.labels.fromResource from each entry's labels as the injector
+// does, and refuses what it refuses: a value Kubernetes would refuse on a label.
+func TestHelmRouteResourceLabels(t *testing.T) {
+	base := map[string]any{"argoMetricsConfig": map[string]any{"spec": map[string]any{"labels": map[string]any{
+		"fromResource": map[string]any{"team": map[string]any{"default": "unowned"}}}}}}
+	entry := func(labels map[string]any) map[string]any {
+		return mergeValues(base, map[string]any{"cronWorkflows": map[string]any{"sync": map[string]any{
+			"labels": labels, "stalenessThresholdSeconds": 7200,
+			"spec": map[string]any{"schedules": []any{"0 * * * *"}, "workflowSpec": map[string]any{"entrypoint": "main"}}}}})
+	}
+	for name, tc := range map[string]struct {
+		labels  map[string]any
+		want    string // the team label of the metrics
+		wantErr string
+	}{
+		"own label":    {map[string]any{"team": "payments"}, "payments", ""},
+		"no label":     {map[string]any{"tier": "gold"}, "unowned", ""},
+		"empty label":  {map[string]any{"team": ""}, "unowned", ""},
+		"invalid":      {map[string]any{"team": "Payments Team"}, "", `metadata.labels.team: "Payments Team" is not a valid label value`},
+		"too long":     {map[string]any{"team": strings.Repeat("a", 64)}, "", "metadata.labels.team"},
+		"not a string": {map[string]any{"team": 42}, "", "values don't meet the specifications of the schema"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := chart.Render(chartDir, entry(tc.labels), chart.Options{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cws := res.OfKind("CronWorkflow")
+			if len(cws) != 1 {
+				t.Fatalf("%d CronWorkflows", len(cws))
+			}
+			prom, _ := chart.Path(cws[0].Body, "spec", "workflowSpec", "metrics", "prometheus", 0, "labels", 2, "value")
+			if prom != tc.want {
+				t.Errorf("team label %v, want %s", prom, tc.want)
+			}
+			r, err := (&inject.Injector{Config: configOf(t, entry(tc.labels))}).Stream([]byte(cws[0].Text))
+			if err != nil || r.Changed {
+				t.Errorf("inject disagrees with the chart's CronWorkflow (%v)", err)
+			}
+		})
 	}
 }

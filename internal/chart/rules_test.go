@@ -21,8 +21,6 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
-	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
-	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 // promtoolVersion is the Prometheus release whose rule engine judges the rules.
@@ -70,6 +68,12 @@ type flavour struct {
 	// otherControllers: whether a controller of another Argo installation is visible to the
 	// rules (not on GMP, whose Rules only see their own namespace).
 	otherControllers bool
+	// ksmNsKey: the label carrying a CronWorkflow's namespace on kube-state-metrics' series;
+	// ksmTarget: the target labels of its scrape.
+	ksmNsKey  string
+	ksmTarget map[string]string
+	// stateOnly: only the scenarios with kube-state-metrics differ in this flavour.
+	stateOnly bool
 }
 
 func flavours(t *testing.T) []flavour {
@@ -83,10 +87,19 @@ func flavours(t *testing.T) []flavour {
 	}
 	noHonor := scenario(t, "05-prometheus-values.yaml")
 	noHonor["prometheus"].(map[string]any)["podMonitor"].(map[string]any)["honorLabels"] = false
+	ksmNoHonor := mergeValues(scenario(t, "05-prometheus-values.yaml"), map[string]any{"kubeStateMetrics": map[string]any{"honorLabels": false}})
+	// kube-state-metrics as kube-prometheus-stack scrapes it (a ServiceMonitor, in its own
+	// namespace), and on GMP (a PodMonitoring in the controller namespace: GMP's Rules only see
+	// their own namespace).
+	ksmProm := map[string]string{"namespace": "monitoring", "pod": "kube-state-metrics-5d9c-x2x7q", "instance": "10.0.9.9:8080",
+		"job": "kube-state-metrics", "service": "kube-state-metrics", "endpoint": "http", "container": "kube-state-metrics"}
+	ksmGMP := map[string]string{"project_id": "p", "location": "europe-west1", "cluster": "c", "namespace": "argo",
+		"job": "kube-state-metrics", "instance": "kube-state-metrics-5d9c-x2x7q:http", "pod": "kube-state-metrics-5d9c-x2x7q", "container": "kube-state-metrics"}
 	return []flavour{
-		{"prometheus", scenario(t, "05-prometheus-values.yaml"), "PrometheusRule", nil, "namespace", promTarget, true},
-		{"prometheus-honorLabels-false", noHonor, "PrometheusRule", nil, "exported_namespace", promTarget, true},
-		{"gmp", scenario(t, "06-gmp-values.yaml"), "Rules", nil, "exported_namespace", gmpTarget, false},
+		{"prometheus", scenario(t, "05-prometheus-values.yaml"), "PrometheusRule", nil, "namespace", promTarget, true, "namespace", ksmProm, false},
+		{"prometheus-honorLabels-false", noHonor, "PrometheusRule", nil, "exported_namespace", promTarget, true, "namespace", ksmProm, false},
+		{"prometheus-ksm-honorLabels-false", ksmNoHonor, "PrometheusRule", nil, "namespace", promTarget, true, "exported_namespace", ksmProm, true},
+		{"gmp", scenario(t, "06-gmp-values.yaml"), "Rules", nil, "exported_namespace", gmpTarget, false, "exported_namespace", ksmGMP, false},
 	}
 }
 
@@ -153,6 +166,20 @@ type ruleScenario struct {
 	// runState: the chart's recipe has every run-state metric (examples/run-state/config.yaml),
 	// and the series carry them.
 	runState bool
+	// down: minutes [from, to) during which Prometheus is down (outage scenarios only: promtool
+	// cannot stop its rule evaluation). restoredBy: the rule groups whose snapshots bring the
+	// state back after an outage, in turn: a window from the end of an outage opens at the main
+	// group's first evaluation after the first evaluation of the last of them, itself after the
+	// one before it... since the restart; nothing fires before it.
+	down       [][2]int
+	restoredBy []string
+	// crons: the CronWorkflows as kube-state-metrics exports them (state_test.go); none: no
+	// kube-state-metrics. ksmDown: [from, to) minutes its scrape returns nothing.
+	crons   []cron
+	ksmDown [][2]int
+	// labels: labels of an alert instance besides the job's and severity, by
+	// "<alert> <namespace>/<name>".
+	labels map[string]map[string]string
 }
 
 const (
@@ -162,9 +189,12 @@ const (
 	alertController = "ArgoWorkflowsControllerNotExporting"
 	alertTooLong    = "ArgoCronWorkflowRunningTooLong"
 	alertStreak     = "ArgoCronWorkflowConsecutiveFailures"
+	alertMissed     = "ArgoCronWorkflowMissedSchedule"
+	alertSuspended  = "ArgoCronWorkflowSuspended"
+	alertSpecError  = "ArgoCronWorkflowSpecError"
 )
 
-var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController, alertTooLong, alertStreak}
+var allAlerts = []string{alertFailed, alertStale, alertSlow, alertController, alertTooLong, alertStreak, alertMissed, alertSuspended, alertSpecError}
 
 func leader(name string, from, to int) pod {
 	return pod{name: name, from: from, to: to, leads: [][2]int{{from, to}}}
@@ -430,16 +460,32 @@ func hourly(from, to int, ns, job string, duration float64) []run {
 	return out
 }
 
-// series of one scenario, as Prometheus scrapes them every minute.
+// series of one scenario, as promtool's input series.
 func (sc ruleScenario) series(f flavour) []map[string]any {
+	var out []map[string]any
+	for _, s := range sc.scraped(f) {
+		out = append(out, map[string]any{"series": promSeries(s.labels), "values": promValues(s.values)})
+	}
+	return out
+}
+
+// scrapedSeries is one series of a scenario: its labels (__name__ included) and its value at
+// each minute (NaN: not exported).
+type scrapedSeries struct {
+	labels map[string]string
+	values []float64
+}
+
+// scraped returns the series of one scenario, as Prometheus scrapes them every minute.
+func (sc ruleScenario) scraped(f flavour) []scrapedSeries {
 	pods := append([]pod(nil), sc.pods...)
 	if f.otherControllers {
 		// Another Argo installation's leader, in its own namespace: it must not hide ours.
 		pods = append(pods, pod{name: "other-ctrl", ns: "argo-other", from: 0, to: sc.minutes, leads: [][2]int{{0, sc.minutes}}})
 	}
-	var out []map[string]any
+	var out []scrapedSeries
 	add := func(labels map[string]string, vals []float64) {
-		out = append(out, map[string]any{"series": promSeries(labels), "values": promValues(vals)})
+		out = append(out, scrapedSeries{labels, vals})
 	}
 	for _, p := range pods {
 		ns := p.ns
@@ -527,7 +573,7 @@ func (sc ruleScenario) series(f flavour) []map[string]any {
 			}
 		}
 	}
-	return out
+	return append(out, sc.ksmSeries(f)...)
 }
 
 // jobKey: one pod's gauges of one job.
@@ -702,93 +748,103 @@ func rulesOf(t *testing.T, dir string, f flavour, vals map[string]any) (groups [
 	return gs.([]any), severities, extra
 }
 
+// TestRulesEvaluated runs every scenario list on every flavour; subtests
+// <flavour>/<list>, lists controller, run-state and state (-run selects them, as chartmut does).
 func TestRulesEvaluated(t *testing.T) {
 	tool := promtool(t)
+	lists := []struct {
+		name      string
+		scenarios []ruleScenario
+	}{{"controller", ruleScenarios}, {"run-state", runStateScenarios}, {"state", stateScenarios}}
 	for _, f := range flavours(t) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			// Scenarios with the same values share one render and one promtool run.
-			type run struct {
-				rules      []any
-				sev, extra map[string]string
-				tests      []any
-				names      []string
-			}
-			var runs []*run
-			byRules := map[string]*run{}
-			for _, sc := range append(append([]ruleScenario(nil), ruleScenarios...), runStateScenarios...) {
-				key := fmt.Sprint(sc.runState, sc.values)
-				r := byRules[key]
-				if r == nil {
-					r = &run{}
-					dir := chartDir
-					if sc.runState {
-						dir = runStateChart(t)
-					}
-					r.rules, r.sev, r.extra = rulesOf(t, dir, f, mergeValues(f.values, sc.values))
-					byRules[key] = r
-					runs = append(runs, r)
+			for _, l := range lists {
+				if f.stateOnly && l.name != "state" {
+					continue
 				}
-				sev, extra := r.sev, r.extra
-				var checks []any
-				for _, at := range sc.checkpoints() {
-					for _, a := range allAlerts {
-						exp := []any{}
-						for _, w := range sc.fire[a] {
-							if w.from <= at && at < w.to {
-								labels := map[string]string{"severity": sev[a]}
-								for k, v := range extra {
-									labels[k] = v
-								}
-								if w.job != "" {
-									labels[f.nsKey] = w.ns
-									labels["cronworkflow"] = w.job
-								}
-								exp = append(exp, map[string]any{"exp_labels": labels})
-							}
-						}
-						checks = append(checks, map[string]any{"eval_time": fmt.Sprintf("%dm", at), "alertname": a, "exp_alerts": exp})
-					}
-				}
-				r.tests = append(r.tests, map[string]any{
-					"name":            sc.name,
-					"interval":        "1m",
-					"input_series":    sc.series(f),
-					"alert_rule_test": checks,
-				})
-				r.names = append(r.names, sc.name)
-			}
-			for i, r := range runs {
-				rf := fmt.Sprintf("rules-%d.yaml", i)
-				writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
-				tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
-				writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "tests": r.tests})
-				if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
-					t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
-				}
+				t.Run(l.name, func(t *testing.T) { evalScenarios(t, tool, f, l.scenarios) })
 			}
 		})
 	}
 }
 
-// runStateChart returns a copy of the chart whose recipe is examples/run-state/config.yaml's:
-// every run-state metric on.
-func runStateChart(t *testing.T) string {
-	t.Helper()
-	cfg, err := config.LoadFile(filepath.Join("..", "..", "examples", "run-state", "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
+// evalScenarios evaluates scenarios on the flavour's rules with promtool: scenarios with the
+// same values share one render and one promtool run.
+func evalScenarios(t *testing.T, tool string, f flavour, scenarios []ruleScenario) {
+	dir := t.TempDir()
+	type run struct {
+		rules      []any
+		sev, extra map[string]string
+		tests      []any
+		names      []string
 	}
-	tpl, err := helmtpl.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
+	var runs []*run
+	byRules := map[string]*run{}
+	for _, sc := range scenarios {
+		key := fmt.Sprint(sc.runState, sc.values)
+		r := byRules[key]
+		if r == nil {
+			r = &run{}
+			vals := mergeValues(f.values, sc.values)
+			if sc.runState {
+				vals = mergeValues(vals, runStateValues(t))
+			}
+			r.rules, r.sev, r.extra = rulesOf(t, chartDir, f, vals)
+			byRules[key] = r
+			runs = append(runs, r)
+		}
+		sev, extra := r.sev, r.extra
+		var checks []any
+		for _, at := range sc.checkpoints() {
+			for _, a := range allAlerts {
+				exp := []any{}
+				for _, w := range sc.fire[a] {
+					if w.from <= at && at < w.to {
+						labels := map[string]string{"severity": sev[a]}
+						for k, v := range extra {
+							labels[k] = v
+						}
+						if w.job != "" {
+							labels[f.nsKey] = w.ns
+							labels["cronworkflow"] = w.job
+						}
+						for k, v := range sc.labels[a+" "+w.ns+"/"+w.job] {
+							labels[k] = v
+						}
+						exp = append(exp, map[string]any{"exp_labels": labels})
+					}
+				}
+				checks = append(checks, map[string]any{"eval_time": fmt.Sprintf("%dm", at), "alertname": a, "exp_alerts": exp})
+			}
+		}
+		r.tests = append(r.tests, map[string]any{
+			"name":            sc.name,
+			"interval":        "1m",
+			"input_series":    sc.series(f),
+			"alert_rule_test": checks,
+		})
+		r.names = append(r.names, sc.name)
 	}
-	dir := copyChart(t)
-	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash("templates/_workflow-metrics.tpl")), tpl, 0o644); err != nil {
-		t.Fatal(err)
+	for i, r := range runs {
+		rf := fmt.Sprintf("rules-%d.yaml", i)
+		writeYAML(t, filepath.Join(dir, rf), map[string]any{"groups": r.rules})
+		tf := filepath.Join(dir, fmt.Sprintf("test-%d.yaml", i))
+		writeYAML(t, tf, map[string]any{"rule_files": []string{rf}, "evaluation_interval": "1m", "group_eval_order": groupOrder(r.rules), "tests": r.tests})
+		if out, err := exec.Command(tool, "test", "rules", tf).CombinedOutput(); err != nil {
+			t.Errorf("scenarios %q: promtool test rules: %v\n%s", r.names, err, trimOutput(out))
+		}
 	}
-	return dir
+}
+
+// groupOrder names the rule groups in their order: promtool evaluates every group at every
+// evaluation_interval, in this order (in an order of its map's choosing without it).
+func groupOrder(groups []any) []string {
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.(map[string]any)["name"].(string))
+	}
+	return names
 }
 
 func trimOutput(b []byte) string {

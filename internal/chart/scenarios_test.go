@@ -47,6 +47,12 @@ var scenarios = []struct {
 	{"08-dashboards-values.yaml",
 		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1},
 		map[string]int{"Service": 1, "ConfigMap": 1, "DatadogDashboard": 1, "DatadogMonitor": 4, "PodMonitor": 1, "PrometheusRule": 1}},
+	{"09-run-state-team-routing-values.yaml",
+		map[string]int{"Service": 1, "CronWorkflow": 1, "DatadogMonitor": 6, "PrometheusRule": 1},
+		map[string]int{"DatadogDashboard": 1, "Service": 1, "CronWorkflow": 1, "DatadogMonitor": 6, "PodMonitor": 1, "PrometheusRule": 1}},
+	{"10-kube-state-metrics-values.yaml",
+		map[string]int{"Service": 1, "ConfigMap": 2, "ClusterRole": 1, "ClusterRoleBinding": 1, "DatadogMonitor": 6, "PrometheusRule": 1},
+		map[string]int{"Service": 1, "ConfigMap": 2, "ClusterRole": 1, "ClusterRoleBinding": 1, "DatadogDashboard": 1, "DatadogMonitor": 6, "PodMonitor": 1, "PrometheusRule": 1}},
 }
 
 func TestScenariosRender(t *testing.T) {
@@ -116,8 +122,7 @@ func TestLintReportsSchemaViolations(t *testing.T) {
 }
 
 // settings are the facts a scenario's objects must agree with, from its values and from the
-// Go recipe (the checked-in template equals helmtpl.Render of the default configuration:
-// TestGeneratedTemplateUpToDate).
+// injector's recipe of the values' argoMetricsConfig (as argo-metrics-gen --config reads it).
 type settings struct {
 	vals          map[string]any
 	recipe        helmtpl.Recipe
@@ -147,7 +152,7 @@ func get(v map[string]any, def any, keys ...string) any {
 }
 
 func newSettings(t *testing.T, vals map[string]any) *settings {
-	s := &settings{vals: vals, recipe: helmtpl.BuildRecipe(config.Default()), releaseNS: "monitoring"}
+	s := &settings{vals: vals, recipe: helmtpl.BuildRecipe(configOf(t, vals)), releaseNS: "monitoring"}
 	s.ctrlNS, _ = get(vals, "", "controller", "namespace").(string)
 	if s.ctrlNS == "" {
 		s.ctrlNS = s.releaseNS
@@ -171,10 +176,29 @@ func newSettings(t *testing.T, vals map[string]any) *settings {
 	if s.collectLeader {
 		s.ddNames["argo_workflows.is_leader"] = true
 	}
-	if len(s.recipe.Metrics) != 4 || s.recipe.Metrics["stalenessThreshold"] != config.DefaultThresholdName {
-		t.Fatalf("recipe metrics %v: want the four default metrics", s.recipe.Metrics)
+	for n := range ksmNames(t, vals) {
+		s.promNames[n] = true
 	}
 	return s
+}
+
+// configOf is the ArgoMetricsConfig of chart values, read by the injector's loader from a
+// values file (argo-metrics-gen --config <values file>).
+func configOf(t *testing.T, vals map[string]any) *config.Config {
+	t.Helper()
+	b, err := yaml.Marshal(map[string]any{"argoMetricsConfig": vals["argoMetricsConfig"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func (s *settings) check(t *testing.T, o chart.Object) {
@@ -182,11 +206,16 @@ func (s *settings) check(t *testing.T, o chart.Object) {
 	case "Service":
 		s.checkService(t, o)
 	case "ConfigMap":
-		if strings.HasSuffix(o.Name, "-grafana-dashboard") {
+		switch {
+		case strings.HasSuffix(o.Name, "-grafana-dashboard"):
 			s.checkGrafanaConfigMap(t, o)
-		} else {
+		case strings.HasSuffix(o.Name, "-kube-state-metrics"):
+			s.checkKSMConfigMap(t, o)
+		default:
 			s.checkSnippets(t, o)
 		}
+	case "ClusterRole", "ClusterRoleBinding":
+		s.checkKSMRBAC(t, o)
 	case "DatadogDashboard":
 		validateCRD(t, o)
 		s.checkDatadogDashboard(t, o)
@@ -247,10 +276,16 @@ func (s *settings) checkDatadogCheck(t *testing.T, text string) {
 		t.Errorf("instance tags %v, want %v", c.Instance["tags"], tags)
 	}
 	var want []chart.CheckMetric
-	types := map[string]string{"exitCode": "gauge", "duration": "gauge", "lastSuccess": "time_elapsed", "stalenessThreshold": "gauge"}
-	for _, key := range []string{"exitCode", "duration", "lastSuccess", "stalenessThreshold"} {
-		n := s.recipe.Metrics[key]
-		want = append(want, chart.CheckMetric{Exported: s.recipe.Prefix + n, Name: n, Type: types[key]})
+	for _, key := range helmtpl.Keys {
+		n, ok := s.recipe.Metrics[key]
+		if !ok {
+			continue
+		}
+		typ := "gauge"
+		if key == "lastSuccess" {
+			typ = "time_elapsed"
+		}
+		want = append(want, chart.CheckMetric{Exported: s.recipe.Prefix + n, Name: n, Type: typ})
 	}
 	if s.collectLeader {
 		want = append(want, chart.CheckMetric{Exported: "argo_workflows_is_leader", Name: "is_leader", Type: "gauge"})
@@ -322,6 +357,10 @@ func (s *settings) checkMonitor(t *testing.T, o chart.Object) {
 	q := spec["query"].(string)
 	if spec["type"] != "query alert" {
 		t.Errorf("type %v", spec["type"])
+	}
+	if strings.Contains(q, "kubernetes_state_customresource.") {
+		s.checkStateMonitor(t, o)
+		return
 	}
 	metrics, groups := ddQueryParts(q)
 	if len(metrics) == 0 {
@@ -450,12 +489,21 @@ func (s *settings) checkPodMonitoring(t *testing.T, o chart.Object) {
 	}
 }
 
-// checkRules parses every expression with Prometheus' own parser and checks the metric names
-// and grouping labels against the recipe.
+// checkRules parses every expression of every group with Prometheus' own parser and checks the
+// metric names and grouping labels against the recipe; each group names its interval.
 func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
-	rules, err := chart.Path(o.Body, "spec", "groups", 0, "rules")
+	groups, err := chart.Path(o.Body, "spec", "groups")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var rules []any
+	for _, g := range groups.([]any) {
+		name, _ := chart.Path(g, "name")
+		if iv, _ := chart.Path(g, "interval"); iv == nil {
+			t.Errorf("group %v: no interval (the Prometheus Operator's default is 30s)", name)
+		}
+		rs, _ := chart.Path(g, "rules")
+		rules = append(rules, rs.([]any)...)
 	}
 	wantKeys := append([]string(nil), s.recipe.LabelKeys...)
 	if backend == "gmp" && o.Namespace != s.ctrlNS {
@@ -470,7 +518,7 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 	}
 	alerts := map[string]bool{}
 	recorded := map[string]bool{}
-	for _, r := range rules.([]any) {
+	for _, r := range rules {
 		rule := r.(map[string]any)
 		if rec, ok := rule["record"].(string); ok {
 			// level:metric:operation, as the monitoring mixins name them; read by the alerts below.
@@ -483,7 +531,7 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 			recorded[rec] = true
 		}
 	}
-	for _, r := range rules.([]any) {
+	for _, r := range rules {
 		rule := r.(map[string]any)
 		name, _ := rule["alert"].(string)
 		if name == "" {
@@ -507,7 +555,10 @@ func (s *settings) checkRules(t *testing.T, o chart.Object, backend string) {
 					}
 				}
 			case *parser.AggregateExpr:
-				if len(n.Grouping) > 0 && !reflect.DeepEqual(n.Grouping, wantKeys) {
+				// kube-state-metrics' series carry the namespace and name only (and a condition
+				// its type and message).
+				ksm := [][]string{wantKeys[:2], append(append([]string(nil), wantKeys[:2]...), "type", "message")}
+				if len(n.Grouping) > 0 && !reflect.DeepEqual(n.Grouping, wantKeys) && !reflect.DeepEqual(n.Grouping, ksm[0]) && !reflect.DeepEqual(n.Grouping, ksm[1]) {
 					t.Errorf("%s: groups by %v, want the metrics' labels %v", name, n.Grouping, wantKeys)
 				}
 			}
@@ -563,5 +614,161 @@ func (s *settings) checkNotes(t *testing.T, notes string) {
 	}
 	for _, v := range ann {
 		s.checkDatadogCheck(t, v)
+	}
+}
+
+// ksmNames returns the metric names kube-state-metrics exports with the chart's configuration
+// for vals: metricNamePrefix_name of every metric of its config.yaml.
+func ksmNames(t *testing.T, vals map[string]any) map[string]bool {
+	t.Helper()
+	res := render(t, mergeValues(vals, map[string]any{"kubeStateMetrics": map[string]any{"configMap": map[string]any{"create": true}}}))
+	var cfg struct {
+		Spec struct {
+			Resources []struct {
+				MetricNamePrefix string `yaml:"metricNamePrefix"`
+				Metrics          []struct {
+					Name string `yaml:"name"`
+				} `yaml:"metrics"`
+			} `yaml:"resources"`
+		} `yaml:"spec"`
+	}
+	out := map[string]bool{}
+	for _, o := range res.OfKind("ConfigMap") {
+		if !strings.HasSuffix(o.Name, "-kube-state-metrics") {
+			continue
+		}
+		if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "config.yaml")), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range cfg.Spec.Resources {
+			for _, m := range r.Metrics {
+				out[r.MetricNamePrefix+"_"+m.Name] = true
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no kube-state-metrics configuration rendered")
+	}
+	return out
+}
+
+// checkKSMConfigMap: the kube-state-metrics configuration is a CustomResourceStateMetrics of
+// CronWorkflows labelled with the recipe's keys; the kube-prometheus-stack values carry the same
+// configuration and the RBAC rules of rbac.yaml.
+func (s *settings) checkKSMConfigMap(t *testing.T, o chart.Object) {
+	if ns := get(s.vals, "", "kubeStateMetrics", "configMap", "namespace").(string); ns != "" && o.Namespace != ns {
+		t.Errorf("ConfigMap in %s, want %s", o.Namespace, ns)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "config.yaml")), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := chart.Path(cfg, "spec", "resources", 0)
+	if k, _ := chart.Path(res, "groupVersionKind", "kind"); cfg["kind"] != "CustomResourceStateMetrics" || k != "CronWorkflow" {
+		t.Errorf("config.yaml is not a CustomResourceStateMetrics of CronWorkflows: %v", cfg)
+	}
+	labels, _ := chart.Path(res, "labelsFromPath")
+	want := map[string]any{s.recipe.NamespaceLabel: []any{"metadata", "namespace"}, s.recipe.NameLabel: []any{"metadata", "name"}}
+	if !reflect.DeepEqual(labels, want) {
+		t.Errorf("labelsFromPath %v, want %v", labels, want)
+	}
+	var kps map[string]any
+	if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "kube-prometheus-stack-values.yaml")), &kps); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := chart.Path(kps, "kube-state-metrics", "customResourceState", "config"); !reflect.DeepEqual(c, cfg) {
+		t.Errorf("kube-prometheus-stack values carry another configuration: %v", c)
+	}
+	var rules []any
+	if err := yaml.Unmarshal([]byte(str(t, o.Body, "data", "rbac.yaml")), &rules); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := chart.Path(kps, "kube-state-metrics", "rbac", "extraRules"); !reflect.DeepEqual(r, rules) {
+		t.Errorf("kube-prometheus-stack RBAC rules %v, want rbac.yaml's %v", r, rules)
+	}
+	checkKSMRules(t, rules)
+}
+
+// checkKSMRules: read-only access to CronWorkflows and to the CRDs kube-state-metrics
+// discovers them through, nothing else.
+func checkKSMRules(t *testing.T, rules any) {
+	want := []any{
+		map[string]any{"apiGroups": []any{"argoproj.io"}, "resources": []any{"cronworkflows"}, "verbs": []any{"list", "watch"}},
+		map[string]any{"apiGroups": []any{"apiextensions.k8s.io"}, "resources": []any{"customresourcedefinitions"}, "verbs": []any{"list", "watch"}},
+	}
+	if !reflect.DeepEqual(rules, want) {
+		t.Errorf("RBAC rules %v, want list/watch on cronworkflows and customresourcedefinitions only", rules)
+	}
+}
+
+func (s *settings) checkKSMRBAC(t *testing.T, o chart.Object) {
+	if o.Kind == "ClusterRole" {
+		checkKSMRules(t, o.Body["rules"])
+		return
+	}
+	sa := map[string]any{"kind": "ServiceAccount",
+		"name":      get(s.vals, "kube-state-metrics", "kubeStateMetrics", "rbac", "serviceAccount", "name"),
+		"namespace": get(s.vals, "", "kubeStateMetrics", "rbac", "serviceAccount", "namespace")}
+	if sa["namespace"] == "" {
+		sa["namespace"] = s.releaseNS
+	}
+	if subj, _ := chart.Path(o.Body, "subjects"); !reflect.DeepEqual(subj, []any{sa}) {
+		t.Errorf("subjects %v, want %v", subj, sa)
+	}
+	if ref, _ := chart.Path(o.Body, "roleRef", "name"); ref != o.Name {
+		t.Errorf("roleRef %v, want the chart's ClusterRole %s", ref, o.Name)
+	}
+}
+
+// checkStateMonitor: a monitor on kubernetes_state_core's custom resource metrics reads a metric
+// of the chart's Datadog list, groups by kube_namespace and the name label (the Agent's tags),
+// names the job in its message and resolves on missing data.
+func (s *settings) checkStateMonitor(t *testing.T, o chart.Object) {
+	spec := o.Body["spec"].(map[string]any)
+	q, msg := spec["query"].(string), spec["message"].(string)
+	res := render(t, mergeValues(s.vals, map[string]any{"datadog": map[string]any{"snippets": map[string]any{"configMap": true}}}))
+	var names []string
+	for _, cm := range res.OfKind("ConfigMap") {
+		if !strings.HasSuffix(cm.Name, "-datadog-snippets") {
+			continue
+		}
+		var vals struct {
+			Datadog struct {
+				KubeStateMetricsCore struct {
+					CollectCrMetrics []struct {
+						Metrics []struct{ Name string } `yaml:"metrics"`
+					} `yaml:"collectCrMetrics"`
+				} `yaml:"kubeStateMetricsCore"`
+			} `yaml:"datadog"`
+		}
+		if err := yaml.Unmarshal([]byte(str(t, cm.Body, "data", "kube-state-metrics-core-values.yaml")), &vals); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range vals.Datadog.KubeStateMetricsCore.CollectCrMetrics {
+			for _, m := range r.Metrics {
+				names = append(names, "kubernetes_state_customresource."+m.Name)
+			}
+		}
+	}
+	found := false
+	for _, n := range names {
+		found = found || strings.Contains(q, n+"{")
+	}
+	if !found {
+		t.Errorf("query %q reads none of the collected custom resource metrics %v", q, names)
+	}
+	var extra []string
+	for _, g := range get(s.vals, []any{}, "datadog", "monitors", "extraGroupBy").([]any) {
+		extra = append(extra, g.(string))
+	}
+	by := strings.Join(append([]string{"kube_namespace", s.recipe.NameLabel}, extra...), ",")
+	if !strings.Contains(q, "by {"+by+"}") && !strings.Contains(q, "by {"+by+",type}") {
+		t.Errorf("query %q does not group by %s", q, by)
+	}
+	if !strings.Contains(msg, "{{kube_namespace.name}}") || !strings.Contains(msg, "{{"+s.recipe.NameLabel+".name}}") || !strings.Contains(msg, "**Runbook**") {
+		t.Errorf("message lacks the job's tags or the runbook:\n%s", msg)
+	}
+	if v, _ := chart.Path(o.Body, "spec", "options", "onMissingData"); v != "resolve" {
+		t.Errorf("onMissingData %v: the series stop when the state clears or the job goes", v)
 	}
 }

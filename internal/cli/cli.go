@@ -36,8 +36,8 @@ Usage:
   argo-metrics-gen inject [--config FILE] [--in-place | --check] [PATH...]
   argo-metrics-gen schedule [-o table|json] [PATH...]
   argo-metrics-gen preview [--status Succeeded|Failed|Error] [--duration S] [PATH...]
-  argo-metrics-gen lint [--strict] [-o text|json] [--config FILE] [PATH...]
-  argo-metrics-gen helm-template [--config FILE]   (the chart's generated Helm template)
+  argo-metrics-gen lint [--strict] [-o text|json] [--config FILE] [--chart-values FILE] [PATH...]
+  argo-metrics-gen helm-template [--config FILE]   (the metric block as Helm templates, for a chart of your own)
   argo-metrics-gen version
   argo-metrics-gen            (no arguments: Kustomize/kpt KRM function when stdin is a
                                ResourceList, otherwise the same as "inject" on stdin, e.g. as a
@@ -110,7 +110,7 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&c.configFile, "config", "c", "", "ArgoMetricsConfig file (default: built-in defaults)")
+	fs.StringVarP(&c.configFile, "config", "c", "", "ArgoMetricsConfig file, or a batch-monitoring values file (its argoMetricsConfig) (default: built-in defaults)")
 	fs.BoolVar(&c.takeOver, "take-over", false, "replace user metrics that reuse one of our metric names instead of failing")
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/krm"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 type injectFlags struct {
@@ -42,6 +43,13 @@ func runInject(args []string, env Env) int {
 	inputs, skips, err := readInputs(fs.Args(), env.Stdin)
 	if err != nil {
 		return fail(env, err)
+	}
+	// Flags and a ResourceList on stdin: a KRM function given its configuration as args
+	// (`exec: {path: argo-metrics-gen, args: [--config, values.yaml]}`).
+	if len(args) > 0 && fs.NArg() == 0 && !f.inPlace && !f.check && len(inputs) == 1 {
+		if code, ok := function(inputs[0].data, env, cfg); ok {
+			return code
+		}
 	}
 	reportSkips(env, skips)
 	if f.inPlace {
@@ -214,18 +222,27 @@ func runDefault(env Env) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("reading stdin: %w", err))
 	}
-	if pieces, ok := krm.Bytes(data); ok {
+	if code, ok := function(data, env, nil); ok {
+		return code
+	}
+	return runInject(nil, Env{Stdin: bytes.NewReader(data), Stdout: env.Stdout, Stderr: env.Stderr})
+}
+
+// function runs as a KRM function when data is a ResourceList (ok), with --config's
+// configuration (cfg; nil: functionConfig's).
+func function(data []byte, env Env, cfg *config.Config) (code int, ok bool) {
+	if pieces, ok := krm.BytesWith(data, cfg); ok {
 		out := bufio.NewWriterSize(env.Stdout, 1<<16) // one write per piece would be one per item
 		for _, p := range pieces {
 			out.Write(p)
 		}
 		if err := out.Flush(); err != nil {
-			return fail(env, fmt.Errorf("writing stdout: %w", err))
+			return fail(env, fmt.Errorf("writing stdout: %w", err)), true
 		}
-		return ExitOK
+		return ExitOK, true
 	}
 	if root, offset := resourceList(data); root != nil {
-		return runFunction(data, root, offset, env)
+		return runFunction(data, root, offset, env, cfg), true
 	}
-	return runInject(nil, Env{Stdin: bytes.NewReader(data), Stdout: env.Stdout, Stderr: env.Stderr})
+	return 0, false
 }

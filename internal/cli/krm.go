@@ -8,6 +8,7 @@ import (
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/inject"
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/krm"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 // resourceList returns the root of data's first document when it is a KRM ResourceList, and
@@ -62,12 +63,12 @@ func checkResourceList(root *yaml.Node, offset int) error {
 }
 
 // runFunction runs as a KRM function: every item comes back, results say what changed, and an
-// error exits non-zero with every item unchanged.
-func runFunction(data []byte, root *yaml.Node, offset int, env Env) int {
+// error exits non-zero with every item unchanged. cfg is --config's (nil: functionConfig's).
+func runFunction(data []byte, root *yaml.Node, offset int, env Env, cfg *config.Config) int {
 	if err := checkResourceList(root, offset); err != nil {
 		return fail(env, err)
 	}
-	if err := krm.Execute(data, env.Stdout); err != nil {
+	if err := krm.Execute(data, cfg, env.Stdout); err != nil {
 		fmt.Fprintf(env.Stderr, "argo-metrics-gen: %v\n", err)
 		return ExitError
 	}

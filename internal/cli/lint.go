@@ -4,22 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/spf13/pflag"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/lint"
+	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
 func runLint(args []string, env Env) int {
 	var f commonFlags
-	var output string
+	var output, chartValues string
 	var strict bool
 	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
 	f.register(fs)
 	fs.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	fs.BoolVar(&strict, "strict", false, "warnings fail too")
+	fs.StringVar(&chartValues, "chart-values", "", "values file of the batch-monitoring chart: report CronWorkflows whose metrics are not what the chart reads with it (its argoMetricsConfig; also the --config when none is given)")
 	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen lint [--strict] [-o text|json] [--config FILE] [PATH...]\n\n"+
+		fmt.Fprint(env.Stderr, "Usage: argo-metrics-gen lint [--strict] [-o text|json] [--config FILE] [--chart-values FILE] [PATH...]\n\n"+
 			"Argo's own validation (argo lint --offline) plus what it misses about custom metrics, and a\n"+
 			"check that every selected CronWorkflow carries argo-metrics-gen's metrics.\n"+
 			"Exit codes: 0 clean, 1 findings (errors; warnings too with --strict), 2 usage or unreadable input.\n\nFlags:\n"+fs.FlagUsages())
@@ -30,6 +33,16 @@ func runLint(args []string, env Env) int {
 	if output != "text" && output != "json" {
 		return fail(env, fmt.Errorf("--output must be text or json, got %q", output))
 	}
+	var chartCfg *config.Config
+	if chartValues != "" {
+		var err error
+		if chartCfg, err = config.LoadFile(chartValues); err != nil {
+			return fail(env, err)
+		}
+		if f.configFile == "" {
+			f.configFile = chartValues
+		}
+	}
 	cfg, err := f.load()
 	if err != nil {
 		return fail(env, err)
@@ -39,6 +52,13 @@ func runLint(args []string, env Env) int {
 		return code
 	}
 	findings := lint.Run(context.Background(), cfg, resources)
+	if chartCfg != nil {
+		findings = append(findings, lint.ChartValues(chartCfg, chartValues, resources)...)
+		sort.SliceStable(findings, func(i, j int) bool {
+			a, b := findings[i], findings[j]
+			return a.File < b.File || a.File == b.File && a.Line < b.Line
+		})
+	}
 	errs, warns := 0, 0
 	for _, x := range findings {
 		if x.Severity == lint.Error {

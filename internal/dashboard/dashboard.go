@@ -33,14 +33,13 @@ var (
 type Spec struct {
 	// NS and Job are the label keys of the job's namespace and name.
 	NS, Job string
-	// Series maps a metric key to the chart's recording rule of it: one series per job, taken
-	// from the leading controller (the raw gauges of a replaced controller pod would outvote
-	// the new one's).
+	// Series maps a metric key to the chart's per-job recording rule of it: the job's last known
+	// value, held by the rules through controller restarts, leader changes and metricsTTL; for
+	// the current run, the leading controller's live value (a held one would not grow).
 	Series map[string]string
-	// Lookback is how far back the last known value of a job is held (a controller restart
-	// empties its gauges until each job runs again); MedianWindow is the window of the usual
-	// duration. Both are the alerts' own settings.
-	Lookback, MedianWindow string
+	// MedianSeries is the chart's recording rule of each job's median duration over
+	// MedianWindow (recorded hourly), read back over MedianRange, as the alerts read it.
+	MedianSeries, MedianRange, MedianWindow string
 	// Datadog maps a metric key to its Datadog name (argo_workflows.<name>), as the chart's
 	// check collects it; DatadogTags are the tags of those metrics (the label keys).
 	Datadog     map[string]string
@@ -62,16 +61,14 @@ func (s Spec) filter() string {
 // has reports whether the metric is part of the recipe.
 func (s Spec) has(key string) bool { return s.Series[key] != "" }
 
-// Last returns the PromQL of a job's last known value of a metric: one sample per job, held
-// for Lookback after the series stops (controller restart, leader change, metricsTTL).
-func (s Spec) Last(key string) string {
-	return fmt.Sprintf("last_over_time(%s%s[%s])", s.Series[key], s.filter(), s.Lookback)
-}
+// Last returns the PromQL of a job's last known value of a metric (the rules hold it for
+// alerts.lookback after the series stops: controller restart, leader change, metricsTTL).
+func (s Spec) Last(key string) string { return s.Series[key] + s.filter() }
 
 // Median returns the PromQL of a job's median duration over MedianWindow (the slow-run alert's
 // baseline).
 func (s Spec) Median() string {
-	return fmt.Sprintf("quantile_over_time(0.5, %s%s[%s])", s.Series[Duration], s.filter(), s.MedianWindow)
+	return fmt.Sprintf("last_over_time(%s%s[%s])", s.MedianSeries, s.filter(), s.MedianRange)
 }
 
 // Current returns the PromQL of a job's current run time: the live series (a held value would

@@ -9,9 +9,10 @@ import (
 
 func spec(keys ...string) dashboard.Spec {
 	s := dashboard.Spec{NS: "namespace", Job: "cronworkflow", Series: map[string]string{}, Datadog: map[string]string{},
-		DatadogTags: []string{"namespace", "cronworkflow"}, Lookback: "35d", MedianWindow: "7d"}
+		DatadogTags:  []string{"namespace", "cronworkflow"},
+		MedianSeries: "cronworkflow:argo_workflows_duration:median_1h", MedianRange: "1d", MedianWindow: "7d"}
 	for _, k := range keys {
-		s.Series[k] = "cronworkflow:argo_workflows_" + k + ":leader"
+		s.Series[k] = "cronworkflow:argo_workflows_" + k + ":last"
 		s.Datadog[k] = "argo_workflows." + k
 	}
 	return s

@@ -6,6 +6,7 @@ package inject
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -246,9 +247,9 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 		rep.Action, rep.Reason = Skipped, "not selected by spec.selector"
 		return nil, rep, nil
 	}
-	static, err := in.Config.StaticLabels(r.annots[config.AnnotationLabels])
+	static, err := in.jobLabels(r)
 	if err != nil {
-		return nil, rep, bad(r.metadataNode, "%v", err)
+		return nil, rep, err
 	}
 
 	// Locate the workflow spec: spec.workflowSpec for CronWorkflows, spec otherwise.
@@ -358,6 +359,40 @@ func (in *Injector) planResource(r *resource) ([]edit, Report, error) {
 		edits = append(edits, *ae)
 	}
 	return edits, rep, nil
+}
+
+// jobLabels resolves a resource's declared labels (config.JobLabels); an error points at the
+// resource label it copies, or at metadata. A copied label must be a string, as the API server
+// requires: a YAML number or boolean there is refused rather than quietly turned into text.
+func (in *Injector) jobLabels(r *resource) (map[string]string, error) {
+	id := ResourceName(r.kind, r.ns, r.name)
+	labels := lookup(r.metadataNode, "labels")
+	for _, k := range sortedLabelKeys(in.Config.Spec.Labels.FromResource) {
+		from := in.Config.Spec.Labels.FromResource[k].Label
+		if v := lookup(labels, from); v != nil && v.Kind == yaml.ScalarNode && v.Tag != "!!str" && !isNull(v) {
+			return nil, &Error{Line: v.Line, Resource: id, Msg: fmt.Sprintf("metadata.labels.%s: %s is not a string; Kubernetes refuses it as a label value, and it would become the metric label %s: quote it", from, kindName(v), k)}
+		}
+	}
+	static, err := in.Config.JobLabels(r.labels, r.annots[config.AnnotationLabels])
+	if err != nil {
+		at := r.metadataNode
+		if le, ok := err.(*config.ResourceLabelError); ok {
+			if v := lookup(labels, le.Label); v != nil {
+				at = v
+			}
+		}
+		return nil, &Error{Line: at.Line, Resource: id, Msg: err.Error()}
+	}
+	return static, nil
+}
+
+func sortedLabelKeys(m map[string]config.ResourceLabel) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // lineError carries the line of the offending node out of planSequence.

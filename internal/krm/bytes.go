@@ -27,7 +27,11 @@ import (
 // the line the cut found, and each item, its "- " blanked, must parse as a mapping on its own.
 // An item whose text parses alone has no token left of its own indentation (that would end the
 // root mapping), so YAML reads it the same inside the list.
-func Bytes(data []byte) (pieces [][]byte, ok bool) {
+func Bytes(data []byte) (pieces [][]byte, ok bool) { return BytesWith(data, nil) }
+
+// BytesWith is Bytes with the configuration of --config (cfg; nil: functionConfig's), as
+// ProcessorWith.
+func BytesWith(data []byte, cfg *config.Config) (pieces [][]byte, ok bool) {
 	l, ok := cut(data)
 	if !ok {
 		return nil, false
@@ -51,14 +55,19 @@ func Bytes(data []byte) (pieces [][]byte, ok bool) {
 			return nil, false // what the framework reads beyond these (metadata: 0 fails it) is its to judge
 		}
 	}
-	cfg := config.Default()
-	if fnConfig != nil && fnConfig.Tag != "!!null" {
-		if fnConfig.Kind != yaml.MappingNode {
-			return nil, false
-		}
-		if len(fnConfig.Content) > 0 {
-			if cfg, err = config.FromNode(fnConfig); err != nil {
+	if cfg != nil && fnConfig != nil && value(fnConfig, "spec") != nil {
+		return nil, false // two configurations: ProcessorWith refuses it
+	}
+	if cfg == nil {
+		cfg = config.Default()
+		if fnConfig != nil && fnConfig.Tag != "!!null" {
+			if fnConfig.Kind != yaml.MappingNode {
 				return nil, false
+			}
+			if len(fnConfig.Content) > 0 {
+				if cfg, err = config.FromNode(fnConfig); err != nil {
+					return nil, false
+				}
 			}
 		}
 	}

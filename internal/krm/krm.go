@@ -24,17 +24,28 @@ import (
 // empty one means defaults), plans every item before changing any, and reports each change as
 // an info result. The binary runs Bytes first and this only where Bytes declines: on errors
 // and on layouts Bytes does not cut.
-func Processor() framework.ResourceListProcessor {
-	return framework.ResourceListProcessorFunc(process)
+func Processor() framework.ResourceListProcessor { return ProcessorWith(nil) }
+
+// ProcessorWith is Processor with the configuration of --config (a chart values file, given as
+// the exec function's args): cfg replaces functionConfig's, which may then carry no spec (nil:
+// functionConfig's).
+func ProcessorWith(cfg *config.Config) framework.ResourceListProcessor {
+	return framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error { return process(rl, cfg) })
 }
 
-func process(rl *framework.ResourceList) error {
-	cfg := config.Default()
-	if rl.FunctionConfig != nil && rl.FunctionConfig.YNode().Kind != 0 && len(rl.FunctionConfig.Content()) > 0 {
+func process(rl *framework.ResourceList, cfg *config.Config) error {
+	fn := rl.FunctionConfig
+	given := fn != nil && fn.YNode().Kind != 0 && len(fn.Content()) > 0
+	switch {
+	case cfg != nil && given && fn.Field("spec") != nil:
+		return report(rl, errors.New("functionConfig has a spec and --config gives the configuration too: keep one (the function's args, or its spec)"), nil)
+	case cfg == nil && given:
 		var err error
-		if cfg, err = config.FromNode(rl.FunctionConfig.YNode()); err != nil {
+		if cfg, err = config.FromNode(fn.YNode()); err != nil {
 			return report(rl, fmt.Errorf("functionConfig: line %w", err), nil)
 		}
+	case cfg == nil:
+		cfg = config.Default()
 	}
 	injector := &inject.Injector{Config: cfg}
 	plans := make([]*inject.Plan, len(rl.Items))
@@ -130,15 +141,15 @@ func inFile(err error, file string) error {
 	return err
 }
 
-// Execute runs the function through kyaml's framework on a ResourceList's text and writes the
-// output to w. Before it writes, every item of the output must read back as the item the
+// Execute runs the function (ProcessorWith(cfg)) through kyaml's framework on a ResourceList's
+// text and writes the output to w. Before it writes, every item of the output must read back as the item the
 // function produced (kyaml's writer restyles items; where it would change one's value, such as
 // a folded scalar with more-indented lines, nothing is written and the run fails). On the
 // function's own error, the framework's output (the items unchanged, the results) is written.
-func Execute(data []byte, w io.Writer) error {
+func Execute(data []byte, cfg *config.Config, w io.Writer) error {
 	var want []any
 	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
-		if err := process(rl); err != nil {
+		if err := process(rl, cfg); err != nil {
 			return err
 		}
 		for _, item := range rl.Items {

@@ -88,6 +88,7 @@ kind: CronWorkflow
 metadata: {name: nightly, namespace: data}
 spec:
   schedules: ["0 3 * * *"]
+  startingDeadlineSeconds: 300
   workflowSpec:
     entrypoint: main
 ` + exit + `    templates:
@@ -123,8 +124,8 @@ spec:
 				}
 				return
 			}
-			if len(f) != 1 || f[0].Rule != "exit-handler" || f[0].Line != 8 || !strings.Contains(f[0].Message, tc.why) {
-				t.Fatalf("want one exit-handler warning on line 8 saying %q: %v", tc.why, f)
+			if len(f) != 1 || f[0].Rule != "exit-handler" || f[0].Line != 9 || !strings.Contains(f[0].Message, tc.why) {
+				t.Fatalf("want one exit-handler warning on line 9 saying %q: %v", tc.why, f)
 			}
 		})
 	}
@@ -150,7 +151,7 @@ func TestFindingsOrderAndScheduleV4(t *testing.T) {
 	for _, f := range lint.Run(context.Background(), config.Default(), append(b, a...)) {
 		got = append(got, fmt.Sprintf("%s:%d:%s", f.File, f.Line, f.Rule))
 	}
-	want := "a.yaml:1:coverage a.yaml:10:coverage a.yaml:14:schedule-v4 b.yaml:1:coverage b.yaml:5:schedule-v4"
+	want := "a.yaml:1:coverage a.yaml:5:starting-deadline a.yaml:10:coverage a.yaml:14:schedule-v4 a.yaml:14:starting-deadline b.yaml:1:coverage b.yaml:5:schedule-v4 b.yaml:5:starting-deadline"
 	if strings.Join(got, " ") != want {
 		t.Errorf("findings\n %s\nwant\n %s", strings.Join(got, " "), want)
 	}

@@ -109,6 +109,7 @@ func (l *linter) resource(r *manifest.Resource) {
 		if s := manifest.Lookup(spec, "schedule"); s != nil && s.Kind == yaml.ScalarNode && s.Value != "" {
 			l.add(r, s, Warning, "schedule-v4", "spec.schedule is removed in Argo v4: use spec.schedules (Argo v3.6+)")
 		}
+		l.cron(r, spec)
 	}
 	if wf == nil || wf.Kind != yaml.MappingNode {
 		return

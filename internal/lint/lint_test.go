@@ -114,6 +114,7 @@ kind: CronWorkflow
 metadata: {name: nightly, namespace: data}
 spec:
   schedules: ["0 3 * * *"]
+  startingDeadlineSeconds: 300
   workflowSpec:
     entrypoint: main
     templates: [{name: main, container: {image: alpine, command: ["true"]}}]
@@ -136,7 +137,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := findings(t, string(r2.Bytes())); len(f) != 1 || f[0].Rule != "exit-handler" || f[0].Line != 8 {
+	if f := findings(t, string(r2.Bytes())); len(f) != 1 || f[0].Rule != "exit-handler" || f[0].Line != 9 {
 		t.Fatalf("steps exit handler: %v", f)
 	}
 	containerHandler := strings.Replace(string(r2.Bytes()), "{name: notify, steps: [[{name: send, template: main}]]}", "{name: notify, container: {image: alpine, command: [\"true\"]}}", 1)
@@ -195,4 +196,61 @@ func TestArgoExamples(t *testing.T) {
 		t.Error("no CronWorkflow among the examples")
 	}
 	t.Logf("%d files, %d resources, %d CronWorkflows injected and linted", len(files), len(all), crons)
+}
+
+// TestScheduleWarnings: what makes a monitored job's schedule alerts lie, each with its line and
+// a passing twin (both injected, so coverage holds). A CronWorkflow not selected for injection
+// gets none of them.
+func TestScheduleWarnings(t *testing.T) {
+	cron := func(annotations, spec string) string {
+		return `apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata:
+  name: nightly
+  namespace: data
+` + annotations + `spec:
+` + spec + `  workflowSpec:
+    entrypoint: main
+    templates: [{name: main, container: {image: alpine, command: ["true"]}}]
+`
+	}
+	const deadline = "  startingDeadlineSeconds: 300\n"
+	injected := func(doc string) string {
+		r, err := (&inject.Injector{Config: config.Default()}).Stream([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(r.Bytes())
+	}
+	for name, tc := range map[string]struct {
+		bad, good string
+		rule      string
+		line      int
+	}{
+		"no startingDeadlineSeconds": {cron("", "  schedules: [\"0 3 * * *\"]\n"), cron("", "  schedules: [\"0 3 * * *\"]\n"+deadline), "starting-deadline", 9},
+		"startingDeadlineSeconds 0":  {cron("", "  schedules: [\"0 3 * * *\"]\n  startingDeadlineSeconds: 0\n"), cron("", "  schedules: [\"0 3 * * *\"]\n"+deadline), "starting-deadline", 9},
+		"a schedule that never fires": {cron("", "  schedules:\n    - \"0 3 * * *\"\n    - \"0 0 30 2 *\"\n"+deadline),
+			cron("", "  schedules:\n    - \"0 3 * * *\"\n    - \"0 0 29 2 *\"\n"+deadline), "schedule-never-fires", 11},
+		"never fires in its own zone": {cron("", "  schedules: [\"0 3 * * *\", \"CRON_TZ=Europe/Paris 0 0 31 4 *\"]\n"+deadline),
+			cron("", "  schedules: [\"0 3 * * *\", \"CRON_TZ=Europe/Paris 0 0 30 4 *\"]\n"+deadline), "schedule-never-fires", 9},
+		"when without a threshold": {cron("", "  schedules: [\"0 3 * * *\"]\n"+deadline+"  when: \"{{= cronworkflow.failed == 0 }}\"\n"),
+			cron("  annotations: {argo-metrics-gen.io/staleness-threshold-seconds: \"259200\"}\n", "  schedules: [\"0 3 * * *\"]\n"+deadline+"  when: \"{{= cronworkflow.failed == 0 }}\"\n"), "when-skips-runs", 11},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bad := findings(t, injected(tc.bad))
+			if len(bad) != 1 || bad[0].Rule != tc.rule || bad[0].Line != tc.line || bad[0].Severity != lint.Warning {
+				t.Errorf("want one %s warning on line %d: %v", tc.rule, tc.line, bad)
+			}
+			if good := findings(t, injected(tc.good)); len(good) != 0 {
+				t.Errorf("the passing twin has findings: %v", good)
+			}
+			optOut := strings.Replace(tc.bad, "  namespace: data\n", "  namespace: data\n  annotations: {argo-metrics-gen.io/inject: \"false\"}\n", 1)
+			if strings.Contains(tc.bad, "annotations:") {
+				return
+			}
+			if f := findings(t, optOut); len(f) != 0 {
+				t.Errorf("a CronWorkflow opted out of injection: %v", f)
+			}
+		})
+	}
 }

@@ -153,6 +153,20 @@ type Labels struct {
 	// Static declares extra labels with their default values; a resource may override a
 	// value (never add a key) with the argo-metrics-gen.io/labels annotation.
 	Static map[string]string `json:"static,omitempty" yaml:"static,omitempty"`
+	// FromResource declares labels whose value each resource gives in its own metadata.labels
+	// (e.g. team, set by a Kustomize overlay), keyed by the metric label key. The value is
+	// baked in at injection time: Argo does not resolve workflow.labels in workflow-level
+	// metrics reliably (argo-workflows#13141).
+	FromResource map[string]ResourceLabel `json:"fromResource,omitempty" yaml:"fromResource,omitempty"`
+}
+
+// ResourceLabel says where a FromResource label's value comes from.
+type ResourceLabel struct {
+	// Label is the key in the resource's metadata.labels; default: the metric label key.
+	Label string `json:"label,omitempty" yaml:"label,omitempty"`
+	// Default is the value for a resource without that label (or with an empty value);
+	// default "unknown".
+	Default string `json:"default,omitempty" yaml:"default,omitempty"`
 }
 
 // Selector narrows which resources are treated. Empty fields select everything.
@@ -190,6 +204,8 @@ const (
 	DefaultFailureThreshold int64 = 3
 	DefaultNamespaceLabel         = "namespace"
 	DefaultNameLabel              = "cronworkflow"
+	// DefaultResourceLabelValue is a FromResource label's value on resources without the label.
+	DefaultResourceLabelValue = "unknown"
 )
 
 // Default returns the zero configuration with every default filled in.
@@ -201,10 +217,27 @@ func Default() *Config {
 	return c
 }
 
+// Patterns the JSON Schemas (schema/argometricsconfig.schema.json and the chart's
+// values.schema.json) state too; a test keeps them equal.
+const (
+	// ResourceLabelKeyPattern is a Kubernetes label key (an optional DNS-subdomain prefix and
+	// "/", then a name of at most 63 characters), or empty (the default).
+	ResourceLabelKeyPattern = `^(([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`
+	// LabelSelectorPattern is the syntax of a Kubernetes label selector (labels.Parse):
+	// comma-separated requirements key, !key, key=value, key==value, key!=value,
+	// key in (values), key notin (values), key>N, key<N (N: a whole number of at most 18 digits; labels.Parse takes any int64).
+	LabelSelectorPattern = `^\s*(` + selectorRequirement + `(\s*,\s*` + selectorRequirement + `)*)?\s*$`
+
+	selectorKey         = `([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?`
+	selectorValue       = `([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?`
+	selectorRequirement = `(!\s*` + selectorKey + `|` + selectorKey + `(\s*(=|==|!=)\s*` + selectorValue + `|\s+(in|notin)\s*\(\s*` + selectorValue + `(\s*,\s*` + selectorValue + `)*\s*\)|\s*(>|<)\s*[0-9]{1,18})?)`
+)
+
 var (
 	metricNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	// labelKeyRE is Prometheus' label-name syntax; keys starting "__" are reserved.
-	labelKeyRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	labelKeyRE         = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	resourceLabelKeyRE = regexp.MustCompile(ResourceLabelKeyPattern)
 )
 
 // Complete fills defaults and validates the result. Field paths in errors are the YAML
@@ -289,6 +322,24 @@ func (c *Config) Complete() error {
 			return err
 		}
 	}
+	for _, k := range sortedKeys(s.Labels.FromResource) {
+		path := "spec.labels.fromResource." + k
+		if err := checkLabelKey(path, k, keys); err != nil {
+			return err
+		}
+		rl := s.Labels.FromResource[k]
+		if rl.Label == "" {
+			rl.Label = k
+		} else if !resourceLabelKeyRE.MatchString(rl.Label) || len(rl.Label) > 317 {
+			return fmt.Errorf("%s.label: %q is not a Kubernetes label key", path, rl.Label)
+		}
+		if rl.Default == "" {
+			rl.Default = DefaultResourceLabelValue
+		} else if err := checkStaticValue(path+".default", rl.Default); err != nil {
+			return err
+		}
+		s.Labels.FromResource[k] = rl
+	}
 
 	if len(s.Kinds) == 0 {
 		s.Kinds = []string{KindCronWorkflow}
@@ -307,6 +358,42 @@ func (c *Config) Complete() error {
 		return fmt.Errorf("spec.selector.labelSelector: %v", err)
 	}
 	return nil
+}
+
+// resourceLabelValue is Kubernetes' syntax of a label value (at most 63 characters).
+var resourceLabelValue = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
+
+// ResourceLabelError is a resource label that cannot become a metric label value.
+type ResourceLabelError struct {
+	Label, Value string // the resource's label and its value
+	Key          string // the metric label key (spec.labels.fromResource)
+}
+
+func (e *ResourceLabelError) Error() string {
+	return fmt.Sprintf("metadata.labels.%s: %q is not a valid label value (at most 63 characters: letters, digits, '-', '_', '.', starting and ending with a letter or digit), so it cannot become the metric label %s (spec.labels.fromResource)", e.Label, e.Value, e.Key)
+}
+
+// JobLabels returns the values of a resource's declared labels: the static ones, the
+// FromResource ones from its metadata.labels (the default where it has none or an empty one),
+// then the overrides of its argo-metrics-gen.io/labels annotation. A copied value that is not a
+// valid Kubernetes label value is an error naming the label.
+func (c *Config) JobLabels(resourceLabels map[string]string, annotation string) (map[string]string, error) {
+	base := make(map[string]string, len(c.Spec.Labels.Static)+len(c.Spec.Labels.FromResource))
+	for k, v := range c.Spec.Labels.Static {
+		base[k] = v
+	}
+	for _, k := range sortedKeys(c.Spec.Labels.FromResource) {
+		rl := c.Spec.Labels.FromResource[k]
+		v := resourceLabels[rl.Label]
+		if !resourceLabelValue.MatchString(v) {
+			return nil, &ResourceLabelError{Label: rl.Label, Value: v, Key: k}
+		}
+		if v == "" {
+			v = rl.Default
+		}
+		base[k] = v
+	}
+	return c.overrideLabels(base, annotation)
 }
 
 func completeMetric(m *Metric, name, help string) {
@@ -432,14 +519,10 @@ func (c *Config) Selects(namespace string, resourceLabels map[string]string) boo
 	return sel.Matches(labels.Set(resourceLabels))
 }
 
-// StaticLabels returns the declared static labels with a resource's annotation overrides
-// applied. An override of an undeclared key is an error: it would change the label-key set
-// of the metric for one workflow only, which the controller refuses.
-func (c *Config) StaticLabels(annotation string) (map[string]string, error) {
-	out := make(map[string]string, len(c.Spec.Labels.Static))
-	for k, v := range c.Spec.Labels.Static {
-		out[k] = v
-	}
+// overrideLabels applies the argo-metrics-gen.io/labels annotation to the declared labels in
+// out. An override of an undeclared key is an error: it would change the label-key set of the
+// metric for one workflow only, which the controller refuses.
+func (c *Config) overrideLabels(out map[string]string, annotation string) (map[string]string, error) {
 	if strings.TrimSpace(annotation) == "" {
 		return out, nil
 	}
@@ -450,12 +533,12 @@ func (c *Config) StaticLabels(annotation string) (map[string]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("annotation %s: %q is not key=value", AnnotationLabels, pair)
 		}
-		if _, declared := c.Spec.Labels.Static[k]; !declared {
+		if _, declared := out[k]; !declared {
 			known := "none are declared"
-			if len(c.Spec.Labels.Static) > 0 {
-				known = "declared: " + strings.Join(sortedKeys(c.Spec.Labels.Static), ", ")
+			if len(out) > 0 {
+				known = "declared: " + strings.Join(sortedKeys(out), ", ")
 			}
-			return nil, fmt.Errorf("annotation %s: label %q is not declared in spec.labels.static of the config (%s); every job must carry the same label keys",
+			return nil, fmt.Errorf("annotation %s: label %q is not declared in spec.labels.static or spec.labels.fromResource of the config (%s); every job must carry the same label keys",
 				AnnotationLabels, k, known)
 		}
 		if err := checkStaticValue("annotation "+AnnotationLabels+": "+k, v); err != nil {
@@ -466,7 +549,7 @@ func (c *Config) StaticLabels(annotation string) (map[string]string, error) {
 	return out, nil
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

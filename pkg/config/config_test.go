@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	yaml "go.yaml.in/yaml/v3"
 	sigyaml "sigs.k8s.io/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
@@ -16,75 +17,45 @@ import (
 
 const header = "apiVersion: argo-metrics-gen.io/v1alpha1\nkind: ArgoMetricsConfig\nmetadata:\n  name: t\n"
 
-// cases feed both the Go loader and the JSON Schema. semantic marks rules only the loader can
-// check (a schema sees neither across fields nor duplicate keys).
-var cases = map[string]struct {
-	doc      string
-	wantErr  string // substring of the loader's error; empty means valid
-	semantic bool
-}{
-	"empty spec":        {doc: header},
-	"null spec":         {doc: header + "spec:\n"},
-	"full":              {doc: header + "spec:\n  metrics:\n    exitCode: {name: job_failed, help: failed}\n    duration: {enabled: false}\n    lastSuccess: {name: ok_ts}\n  labels:\n    namespace: job_namespace\n    name: job\n    static: {team: data}\n  kinds: [CronWorkflow, WorkflowTemplate]\n  selector:\n    namespaces: [a, b]\n    labelSelector: \"team=data,tier!=dev\"\n  takeOver: true\n"},
-	"unknown top field": {doc: header + "specs: {}\n", wantErr: `5: specs: unknown field (known fields: apiVersion, kind, metadata, spec)`},
-	"unknown nested":    {doc: header + "spec:\n  metrics:\n    exitcode: {}\n", wantErr: "7: spec.metrics.exitcode: unknown field (known fields: consecutiveFailures, currentRun, duration, exitCode, failureThreshold, lastSuccess, runTimeFactor, runTimeLimit, stalenessThreshold)"},
-	"wrong type bool":   {doc: header + "spec:\n  takeOver: \"yes\"\n", wantErr: `6: spec.takeOver: expected true or false, got str "yes"`},
-	"wrong type list":   {doc: header + "spec:\n  kinds: CronWorkflow\n", wantErr: `6: spec.kinds: expected a list, got str "CronWorkflow"`},
-	"wrong type map":    {doc: header + "spec:\n  labels: [a]\n", wantErr: "6: spec.labels: expected a mapping, got a list"},
-	"wrong apiVersion":  {doc: strings.Replace(header, "v1alpha1", "v1", 1), wantErr: `1: apiVersion: must be "argo-metrics-gen.io/v1alpha1"`},
-	"wrong kind":        {doc: strings.Replace(header, "ArgoMetricsConfig", "Other", 1), wantErr: `2: kind: must be "ArgoMetricsConfig", got "Other"`},
-	"no kind":           {doc: strings.Replace(header, "kind: ArgoMetricsConfig\n", "", 1), wantErr: `1: kind: must be "ArgoMetricsConfig", got ""`},
-	// In a block list the error names the item's own line, not the list's.
-	"unknown kind, block list":   {doc: header + "spec:\n  kinds:\n    - CronJob\n    - CronWorkflow\n", wantErr: `7: spec.kinds[0]: "CronJob" is not one of`},
-	"duplicate kind, block list": {doc: header + "spec:\n  kinds:\n    - CronWorkflow\n    - Workflow\n    - CronWorkflow\n", wantErr: `9: spec.kinds[2]: "CronWorkflow" is listed twice`},
-	// Every entry of a map or list is checked, not only the first.
-	"static value not a string": {doc: header + "spec:\n  labels:\n    static: {team: a, tier: [b]}\n", wantErr: `7: spec.labels.static.tier: expected a string, got a list`},
-	"duplicate static key":      {doc: header + "spec:\n  labels:\n    static:\n      team: a\n      team: b\n", wantErr: `9: spec.labels.static.team: duplicate key`, semantic: true},
-	"kind not a string":         {doc: header + "spec:\n  kinds: [CronWorkflow, {a: b}]\n", wantErr: `6: spec.kinds[1]: expected a string, got a mapping`},
-	// The documented bounds are inclusive: one failure alerts, no grace for the run, a factor of 10⁶.
-	"threshold of one":               {doc: header + "spec:\n  consecutiveFailures:\n    threshold: 1\n"},
-	"no expected duration":           {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 0\n"},
-	"largest factor":                 {doc: header + "spec:\n  runTime:\n    factor: 1000000\n"},
-	"factor too large":               {doc: header + "spec:\n  runTime:\n    factor: 1000001\n", wantErr: "7: spec.runTime.factor: must be a number above 0 and at most 1000000, got 1.000001e+06"},
-	"bad metric name":                {doc: header + "spec:\n  metrics:\n    duration: {name: \"run-time\"}\n", wantErr: `7: spec.metrics.duration.name: "run-time" is not a valid metric name`},
-	"blank help":                     {doc: header + "spec:\n  metrics:\n    duration: {help: \" \"}\n", wantErr: "spec.metrics.duration.help: must not be blank"},
-	"bad label key":                  {doc: header + "spec:\n  labels:\n    name: \"job-name\"\n", wantErr: `7: spec.labels.name: "job-name" is not a valid label key`},
-	"reserved key":                   {doc: header + "spec:\n  labels:\n    static: {__x: y}\n", wantErr: "spec.labels.static.__x"},
-	"empty static":                   {doc: header + "spec:\n  labels:\n    static: {team: \"\"}\n", wantErr: "label value must not be empty"},
-	"templated static":               {doc: header + "spec:\n  labels:\n    static: {run: \"{{workflow.name}}\"}\n", wantErr: "must be static"},
-	"unknown kind":                   {doc: header + "spec:\n  kinds: [CronJob]\n", wantErr: `6: spec.kinds[0]: "CronJob" is not one of`},
-	"duplicate kind":                 {doc: header + "spec:\n  kinds: [CronWorkflow, CronWorkflow]\n", wantErr: `spec.kinds[1]: "CronWorkflow" is listed twice`},
-	"same names":                     {doc: header + "spec:\n  metrics:\n    duration: {name: exit_code}\n", wantErr: `"exit_code" is already the name of spec.metrics.exitCode`, semantic: true},
-	"disabled but same":              {doc: header + "spec:\n  metrics:\n    duration: {name: exit_code, enabled: false}\n"},
-	"exit code off":                  {doc: header + "spec:\n  metrics:\n    exitCode: {enabled: false}\n", wantErr: "cannot be disabled", semantic: true},
-	"label key clash":                {doc: header + "spec:\n  labels:\n    name: namespace\n", wantErr: `label key "namespace" is already used by spec.labels.namespace`, semantic: true},
-	"bad selector":                   {doc: header + "spec:\n  selector:\n    labelSelector: \"a==b==c\"\n", wantErr: "spec.selector.labelSelector", semantic: true},
-	"duplicate field":                {doc: header + "spec:\n  takeOver: true\n  takeOver: false\n", wantErr: "7: spec.takeOver: duplicate field", semantic: true},
-	"two documents":                  {doc: header + "---\n" + header, wantErr: "configuration must be a single document"},
-	"not yaml":                       {doc: "a: [", wantErr: "did not find expected node content"},
-	"expected duration":              {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 600\n"},
-	"duration as text":               {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: 1h\n", wantErr: `7: spec.staleness.expectedDurationSeconds: expected a whole number, got str "1h"`},
-	"negative duration":              {doc: header + "spec:\n  staleness:\n    expectedDurationSeconds: -5\n", wantErr: "must not be negative"},
-	"run-state options":              {doc: header + "spec:\n  metrics:\n    currentRun: {enabled: true}\n    consecutiveFailures: {enabled: true}\n  runTime:\n    factor: 2.5\n  consecutiveFailures:\n    threshold: 2\n"},
-	"whole factor":                   {doc: header + "spec:\n  runTime:\n    factor: 4\n"},
-	"zero factor":                    {doc: header + "spec:\n  runTime:\n    factor: 0\n", wantErr: "spec.runTime.factor: must be a number above 0"},
-	"factor as text":                 {doc: header + "spec:\n  runTime:\n    factor: three\n", wantErr: `7: spec.runTime.factor: expected a number, got str "three"`},
-	"zero threshold":                 {doc: header + "spec:\n  consecutiveFailures:\n    threshold: 0\n", wantErr: "spec.consecutiveFailures.threshold: must be at least 1"},
-	"float threshold":                {doc: header + "spec:\n  consecutiveFailures:\n    threshold: 1.5\n", wantErr: `7: spec.consecutiveFailures.threshold: expected a whole number, got float "1.5"`},
-	"same name as a run-state gauge": {doc: header + "spec:\n  metrics:\n    currentRun: {enabled: true, name: duration}\n", wantErr: `"duration" is already the name of spec.metrics.duration`, semantic: true},
+// testCase is one entry of testdata/cases.yaml, which feeds the Go loader, the JSON Schema
+// and (in internal/chart) the chart's values.
+type testCase struct {
+	Name     string `yaml:"name"`
+	Doc      string `yaml:"doc"`
+	WantErr  string `yaml:"wantErr"` // substring of the loader's error; empty means valid
+	Semantic bool   `yaml:"semantic"`
 }
+
+var cases = func() map[string]testCase {
+	raw, err := os.ReadFile("testdata/cases.yaml")
+	if err != nil {
+		panic(err)
+	}
+	var list []testCase
+	if err := yaml.Unmarshal(raw, &list); err != nil {
+		panic(err)
+	}
+	out := map[string]testCase{}
+	for _, c := range list {
+		if _, dup := out[c.Name]; dup {
+			panic("testdata/cases.yaml: case " + c.Name + " twice")
+		}
+		out[c.Name] = c
+	}
+	return out
+}()
 
 func TestParse(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := config.Parse([]byte(tc.doc))
+			_, err := config.Parse([]byte(tc.Doc))
 			switch {
-			case tc.wantErr == "" && err != nil:
+			case tc.WantErr == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
-			case tc.wantErr != "" && err == nil:
-				t.Fatalf("expected error containing %q", tc.wantErr)
-			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
-				t.Fatalf("error %q does not contain %q", err, tc.wantErr)
+			case tc.WantErr != "" && err == nil:
+				t.Fatalf("expected error containing %q", tc.WantErr)
+			case tc.WantErr != "" && !strings.Contains(err.Error(), tc.WantErr):
+				t.Fatalf("error %q does not contain %q", err, tc.WantErr)
 			}
 		})
 	}
@@ -114,7 +85,7 @@ func TestStaticLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.StaticLabels(" team = payments ")
+	got, err := c.JobLabels(nil, " team = payments ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +93,7 @@ func TestStaticLabels(t *testing.T) {
 		t.Errorf("got %v want %v", got, want)
 	}
 	for _, bad := range []string{"owner=x", "team", "team="} {
-		if _, err := c.StaticLabels(bad); err == nil {
+		if _, err := c.JobLabels(nil, bad); err == nil {
 			t.Errorf("%q: expected an error", bad)
 		}
 	}
@@ -158,7 +129,7 @@ func TestSchemaAgrees(t *testing.T) {
 			continue // not a single YAML object: nothing for a schema to judge
 		}
 		t.Run(name, func(t *testing.T) {
-			js, err := sigyaml.YAMLToJSON([]byte(tc.doc))
+			js, err := sigyaml.YAMLToJSON([]byte(tc.Doc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,12 +138,12 @@ func TestSchemaAgrees(t *testing.T) {
 				t.Fatal(err)
 			}
 			schemaErr := schema.Validate(v)
-			wantValid := tc.wantErr == "" || tc.semantic
+			wantValid := tc.WantErr == "" || tc.Semantic
 			if wantValid && schemaErr != nil {
 				t.Errorf("schema rejects a config the loader accepts: %v", schemaErr)
 			}
 			if !wantValid && schemaErr == nil {
-				t.Errorf("schema accepts a config the loader rejects (%s)", tc.wantErr)
+				t.Errorf("schema accepts a config the loader rejects (%s)", tc.WantErr)
 			}
 		})
 	}
@@ -290,14 +261,14 @@ func TestSettings(t *testing.T) {
 // TestStaticLabelsUndeclared: an override of an undeclared label says which keys may be
 // overridden, or that none are declared.
 func TestStaticLabelsUndeclared(t *testing.T) {
-	if _, err := config.Default().StaticLabels("team=a"); err == nil || !strings.Contains(err.Error(), "(none are declared)") {
+	if _, err := config.Default().JobLabels(nil, "team=a"); err == nil || !strings.Contains(err.Error(), "(none are declared)") {
 		t.Errorf("no static labels: got %v, want an error saying none are declared", err)
 	}
 	c, err := config.Parse([]byte(header + "spec:\n  labels:\n    static: {tier: bronze, team: platform}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.StaticLabels("owner=x"); err == nil || !strings.Contains(err.Error(), "(declared: team, tier)") {
+	if _, err := c.JobLabels(nil, "owner=x"); err == nil || !strings.Contains(err.Error(), "(declared: team, tier)") {
 		t.Errorf("got %v, want an error listing the declared keys", err)
 	}
 }
@@ -372,5 +343,109 @@ func TestTreats(t *testing.T) {
 		if got := tc.cfg.Treats(tc.kind); got != tc.want {
 			t.Errorf("kinds %v: Treats(%s) = %v, want %v", tc.cfg.Spec.Kinds, tc.kind, got, tc.want)
 		}
+	}
+}
+
+// TestLoadValuesFile: a chart values file is a configuration: its argoMetricsConfig, with
+// apiVersion and kind implied as Helm merges them from the chart's values.yaml; the defaults
+// when it has none. Errors name the line in the values file and the path under the key.
+func TestLoadValuesFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ text, want, wantErr string }{
+		"spec only":      {text: "datadog:\n  enabled: true\nargoMetricsConfig:\n  spec:\n    labels:\n      static: {tier: gold}\n", want: "tier"},
+		"verbatim":       {text: "argoMetricsConfig:\n" + indent(header) + "  spec:\n    metrics:\n      exitCode: {name: failed}\n", want: "failed"},
+		"no config":      {text: "datadog:\n  enabled: false\n", want: "exit_code"},
+		"null config":    {text: "argoMetricsConfig:\n", want: "exit_code"},
+		"error line":     {text: "datadog: {}\nargoMetricsConfig:\n  spec:\n    takeOver: \"yes\"\n", wantErr: `:4: argoMetricsConfig.spec.takeOver: expected true or false, got str "yes"`},
+		"semantic error": {text: "argoMetricsConfig:\n  spec:\n    labels:\n      name: namespace\n", wantErr: `:4: argoMetricsConfig.spec.labels.name: label key "namespace" is already used by spec.labels.namespace`},
+		"wrong kind":     {text: "argoMetricsConfig:\n  kind: Other\n", wantErr: `:2: argoMetricsConfig.kind: must be "ArgoMetricsConfig", got "Other"`},
+		"not a mapping":  {text: "argoMetricsConfig: [a]\n", wantErr: `:1: argoMetricsConfig: expected a mapping, got a list`},
+		"duplicate key":  {text: "argoMetricsConfig: {}\nargoMetricsConfig: {}\n", wantErr: `:2: argoMetricsConfig: duplicate key`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+			if err := os.WriteFile(path, []byte(tc.text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := config.LoadFile(path)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != path+tc.wantErr {
+					t.Fatalf("got %v, want %s%s", err, path, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Spec.Labels.Static[tc.want] == "" && c.Spec.Metrics.ExitCode.Name != tc.want {
+				t.Errorf("configuration %+v does not carry %q", c.Spec, tc.want)
+			}
+		})
+	}
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// TestJobLabels: a FromResource label takes the resource's own label (under its configured
+// key), the default where the resource has none or an empty one, and the annotation's override
+// last; a value Kubernetes would refuse on a label is refused, naming the label.
+func TestJobLabels(t *testing.T) {
+	c, err := config.Parse([]byte(header + "spec:\n  labels:\n    static: {tier: gold}\n    fromResource:\n      team: {}\n      owner: {label: example.com/owner, default: nobody}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		labels     map[string]string
+		annotation string
+		want       map[string]string
+		wantErr    string
+	}{
+		{nil, "", map[string]string{"tier": "gold", "team": "unknown", "owner": "nobody"}, ""},
+		{map[string]string{"team": "payments", "example.com/owner": "ada", "owner": "ignored"}, "", map[string]string{"tier": "gold", "team": "payments", "owner": "ada"}, ""},
+		{map[string]string{"team": ""}, "", map[string]string{"tier": "gold", "team": "unknown", "owner": "nobody"}, ""},
+		{map[string]string{"team": "payments"}, "team=billing,tier=silver", map[string]string{"tier": "silver", "team": "billing", "owner": "nobody"}, ""},
+		{map[string]string{"team": "Payments Team"}, "", nil, `metadata.labels.team: "Payments Team" is not a valid label value`},
+		{map[string]string{"example.com/owner": strings.Repeat("a", 64)}, "", nil, "metadata.labels.example.com/owner"},
+		{map[string]string{"team": "-x"}, "", nil, "metadata.labels.team"},
+		{nil, "cost=1", nil, `label "cost" is not declared in spec.labels.static or spec.labels.fromResource of the config (declared: owner, team, tier)`},
+	} {
+		got, err := c.JobLabels(tc.labels, tc.annotation)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v %q: got %v, want an error containing %q", tc.labels, tc.annotation, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v %q: got %v, %v; want %v", tc.labels, tc.annotation, got, err, tc.want)
+		}
+	}
+}
+
+// TestSchemaPatterns: the schema states the loader's own patterns.
+func TestSchemaPatterns(t *testing.T) {
+	raw, err := os.ReadFile("../../schema/argometricsconfig.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s any
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	at := func(keys ...string) any {
+		v := s
+		for _, k := range keys {
+			v = v.(map[string]any)[k]
+		}
+		return v
+	}
+	spec := []string{"properties", "spec", "properties"}
+	if got := at(append(spec, "selector", "properties", "labelSelector", "pattern")...); got != config.LabelSelectorPattern {
+		t.Errorf("labelSelector pattern %v, want config.LabelSelectorPattern", got)
+	}
+	if got := at(append(spec, "labels", "properties", "fromResource", "additionalProperties", "properties", "label", "pattern")...); got != config.ResourceLabelKeyPattern {
+		t.Errorf("fromResource label pattern %v, want config.ResourceLabelKeyPattern", got)
 	}
 }

@@ -15,7 +15,15 @@ import (
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/yamlerr"
 )
 
-// LoadFile reads a configuration file; errors are prefixed with the file name.
+// ValuesKey is the key of the batch-monitoring chart's values that holds the ArgoMetricsConfig:
+// a values file given as the configuration is read from there, so the chart and the injector
+// read one file.
+const ValuesKey = "argoMetricsConfig"
+
+// LoadFile reads a configuration file: an ArgoMetricsConfig, or a values file of the
+// batch-monitoring chart (a mapping with neither apiVersion nor kind), whose argoMetricsConfig
+// it reads as Helm would merge it over the chart's defaults. Errors are prefixed with the file
+// name.
 func LoadFile(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -44,18 +52,54 @@ func Parse(data []byte) (*Config, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%d: configuration must be a single document", max(extra.Line, 1))
 	}
+	root := &doc
+	if len(doc.Content) == 1 {
+		root = doc.Content[0]
+	}
+	if root.Kind == yaml.MappingNode && mappingValue(root, "apiVersion") == nil && mappingValue(root, "kind") == nil {
+		return fromValues(root)
+	}
 	return FromNode(&doc)
+}
+
+// fromValues reads the ArgoMetricsConfig of a chart values file. Helm merges the file over the
+// chart's values.yaml, whose argoMetricsConfig has apiVersion and kind and an empty spec: so a
+// values file may leave them out, and one without the key configures the defaults.
+func fromValues(root *yaml.Node) (*Config, error) {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i]; k.Value == ValuesKey && mappingValue(root, ValuesKey) != root.Content[i+1] {
+			return nil, fmt.Errorf("%d: %s: duplicate key", k.Line, ValuesKey)
+		}
+	}
+	n := mappingValue(root, ValuesKey)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return Default(), nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%d: %s: expected a mapping, got %s", n.Line, ValuesKey, describe(n))
+	}
+	c, err := fromNode(n, true)
+	if err != nil {
+		line, msg, _ := strings.Cut(err.Error(), ": ")
+		return nil, fmt.Errorf("%s: %s.%s", line, ValuesKey, msg)
+	}
+	return c, nil
 }
 
 // FromNode reads a configuration from a parsed node (a document or its root mapping), as a
 // KRM function receives it in functionConfig.
 func FromNode(n *yaml.Node) (*Config, error) {
+	return fromNode(n, false)
+}
+
+// fromNode is FromNode; implied: apiVersion and kind may be left out (a chart values file).
+func fromNode(n *yaml.Node, implied bool) (*Config, error) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
 	// Identify the object first: a wrong file is better reported as such than field by field.
 	for _, f := range []struct{ key, want string }{{"apiVersion", APIVersion}, {"kind", Kind}} {
-		if v := mappingValue(n, f.key); v == nil || v.Value != f.want {
+		if v := mappingValue(n, f.key); (v == nil && !implied) || (v != nil && v.Value != f.want) {
 			got, line := "", n.Line
 			if v != nil {
 				got, line = v.Value, v.Line
@@ -66,7 +110,7 @@ func FromNode(n *yaml.Node) (*Config, error) {
 	if err := checkShape(n, reflect.TypeOf(Config{}), ""); err != nil {
 		return nil, err
 	}
-	var c Config
+	c := Config{APIVersion: APIVersion, Kind: Kind}
 	if err := n.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%d: %v", n.Line, err)
 	}

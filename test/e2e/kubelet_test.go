@@ -244,7 +244,8 @@ func (k *Kubelet) setStatus(ctx context.Context, pod *corev1.Pod, r *podRun, st 
 
 // writeTaskResult creates the WorkflowTaskResult that argoexec's wait container writes when
 // the main container ends. Without it the controller waits for outputs before completing the
-// node.
+// node. Like argoexec (workflow/executor/taskresult.go, upsertTaskResult), it merge-patches the
+// result when one exists already: a retried node's pod has the same node ID.
 func (k *Kubelet) writeTaskResult(ctx context.Context, pod *corev1.Pod, exitCode int32, stdout string) error {
 	nodeID := pod.Annotations["workflows.argoproj.io/node-id"]
 	wf := pod.Labels["workflows.argoproj.io/workflow"]
@@ -266,9 +267,15 @@ func (k *Kubelet) writeTaskResult(ctx context.Context, pod *corev1.Pod, exitCode
 		},
 		NodeResult: wfv1.NodeResult{Outputs: &outputs},
 	}
-	_, err := k.argo.ArgoprojV1alpha1().WorkflowTaskResults(k.ns).Create(ctx, tr, metav1.CreateOptions{})
+	results := k.argo.ArgoprojV1alpha1().WorkflowTaskResults(k.ns)
+	_, err := results.Create(ctx, tr, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		return nil
+		patch, err := json.Marshal(&wfv1.WorkflowTaskResult{ObjectMeta: metav1.ObjectMeta{Labels: tr.Labels}, NodeResult: tr.NodeResult})
+		if err != nil {
+			return err
+		}
+		_, err = results.Patch(ctx, nodeID, types.MergePatchType, patch, metav1.PatchOptions{})
+		return err
 	}
 	return err
 }

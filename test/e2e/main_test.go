@@ -28,12 +28,16 @@ const (
 	envAPIServer    = "E2E_APISERVER_BIN"
 	envController   = "E2E_CONTROLLER_BIN"
 	envPrometheus   = "E2E_PROMETHEUS_BIN" // the Prometheus server (test/tools/prometheus.sh)
+	envKSM          = "E2E_KSM_BIN"        // kube-state-metrics (test/tools/kube-state-metrics.sh)
 
 	defaultArgoVersion = "v3.7.18"
 	defaultKubeVersion = "v1.34.1"
 	// prometheusVersion is the Prometheus server that evaluates the chart's rules
 	// (prometheus_test.go); the same release as the chart tests' promtool.
 	prometheusVersion = "v0.305.0"
+	// ksmVersion is the kube-state-metrics release that exports the CronWorkflows' state with the
+	// chart's configuration (state_test.go).
+	ksmVersion = "v2.20.0"
 )
 
 // plane is the running control plane, nil when the tests are skipped.
@@ -147,8 +151,9 @@ func runE2E(m *testing.M) int {
 	return code
 }
 
-// ensureBinaries builds or finds the cached kube-apiserver and workflow-controller (build.sh)
-// and Prometheus server (../tools/prometheus.sh), and records their paths in the environment
+// ensureBinaries builds or finds the cached kube-apiserver and workflow-controller (build.sh),
+// Prometheus server (../tools/prometheus.sh) and kube-state-metrics
+// (../tools/kube-state-metrics.sh), and records their paths in the environment
 // the (re-executed) tests read.
 func ensureBinaries() error {
 	if _, err := exec.LookPath(etcdBinary()); err != nil {
@@ -160,8 +165,11 @@ func ensureBinaries() error {
 		}
 		start := time.Now()
 		cmd := exec.Command("./build.sh", component, version)
-		if component == "prometheus" {
+		switch component {
+		case "prometheus":
 			cmd = exec.Command("../tools/prometheus.sh", component, version)
+		case "kube-state-metrics":
+			cmd = exec.Command("../tools/kube-state-metrics.sh", version)
 		}
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
@@ -178,7 +186,10 @@ func ensureBinaries() error {
 	if err := build("controller", argoVersion(), envController); err != nil {
 		return err
 	}
-	return build("prometheus", prometheusVersion, envPrometheus)
+	if err := build("prometheus", prometheusVersion, envPrometheus); err != nil {
+		return err
+	}
+	return build("kube-state-metrics", ksmVersion, envKSM)
 }
 
 func etcdBinary() string {

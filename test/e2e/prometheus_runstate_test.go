@@ -3,9 +3,9 @@
 package e2e
 
 // The chart's run-state alerts (issue 14) on a real Prometheus server scraping the real
-// controller: the chart is rendered with the run-state recipe (examples/run-state/config.yaml,
-// generated in process as `argo-metrics-gen helm-template` does) and the job sets small limits
-// of its own through the annotations the injector reads.
+// controller: the chart is rendered with the run-state configuration in its values
+// (argoMetricsConfig: examples/run-state/config.yaml) and the job sets small limits of its own
+// through the annotations the injector reads.
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
-	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
 	"github.com/argo-metrics-gen/argo-metrics-gen/pkg/config"
 )
 
@@ -58,22 +58,20 @@ spec:
           command: [sh, -c, "sleep {{workflow.parameters.sleep}}; exit {{workflow.parameters.exit}}"]
 `
 
-// runStateChartDir returns a copy of the chart whose recipe (templates/_workflow-metrics.tpl)
-// is generated from cfg, as `argo-metrics-gen helm-template --config` writes it.
-func runStateChartDir(t *testing.T, cfg *config.Config) string {
+// runStateValues are the chart's values with the configuration of file as argoMetricsConfig.
+func runStateValues(t *testing.T, file string) map[string]any {
 	t.Helper()
-	tpl, err := helmtpl.Render(cfg)
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "batch-monitoring")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", chart.Dir))); err != nil {
+	var cfg map[string]any
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "templates", "_workflow-metrics.tpl"), tpl, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	vals := promChartValues(true)
+	vals["argoMetricsConfig"] = cfg
+	return vals
 }
 
 // ruleNames returns the names of the rules the server loaded.
@@ -110,7 +108,7 @@ func TestPrometheusRunStateAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prom := p.StartPrometheus(t, "prometheus-run-state", runStateChartDir(t, cfg), promChartValues(true))
+	prom := p.StartPrometheus(t, "prometheus-run-state", filepath.Join("..", "..", chart.Dir), runStateValues(t, "../../examples/run-state/config.yaml"))
 	loaded, err := prom.ruleNames()
 	if err != nil {
 		t.Fatal(err)

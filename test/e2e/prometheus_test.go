@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
@@ -43,6 +44,10 @@ type Prometheus struct {
 	sdFile  string
 	podMon  map[string]any // the rendered PodMonitor
 	podPort string         // the controller's metrics port, as in a pod's address
+	name    string         // its log's name
+	args    []string       // its command line
+	tsdb    string         // its data directory
+	starts  int
 }
 
 // promChartValues are the chart values of the test: the controller of this plane (namespace,
@@ -70,6 +75,15 @@ func promChartValues(honorLabels bool) map[string]any {
 // when the test ends.
 func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[string]any) *Prometheus {
 	t.Helper()
+	return p.startPrometheus(t, name, chartDir, vals, "")
+}
+
+// startPrometheus is StartPrometheus, also scraping kube-state-metrics at ksmURL when set, the
+// way kube-prometheus-stack's ServiceMonitor has its Prometheus do it: honor_labels as
+// kubeStateMetrics.honorLabels says, the target labels of a Service endpoint in namespace
+// monitoring.
+func (p *Plane) startPrometheus(t *testing.T, name, chartDir string, vals map[string]any, ksmURL string) *Prometheus {
+	t.Helper()
 	res, err := chart.Render(chartDir, vals, chart.Options{})
 	if err != nil {
 		t.Fatalf("rendering the chart: %v", err)
@@ -84,6 +98,13 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 	}
 	var names []string
 	for _, g := range groups.([]any) {
+		// The groups evaluated every minute or hour run at promInterval: the chart's intervals
+		// would outlast the test. A daily group keeps its interval and does not run during a
+		// test: its snapshots, taken every 2 s, would be fresher than any real one and would
+		// stand in for the hourly group's after an outage (TestPrometheusOutages).
+		if iv, err := model.ParseDuration(fmt.Sprint(g.(map[string]any)["interval"])); err != nil || time.Duration(iv) <= time.Hour {
+			g.(map[string]any)["interval"] = promInterval.String()
+		}
 		for _, r := range g.(map[string]any)["rules"].([]any) {
 			rule := r.(map[string]any)
 			n, ok := rule["alert"].(string)
@@ -94,7 +115,6 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 		}
 	}
 	t.Logf("%s: %d rules: %s", name, len(names), strings.Join(names, ", "))
-	// Each group is evaluated at promInterval, as the global setting below says.
 	dir := t.TempDir()
 	writeYAMLFile(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
 
@@ -121,13 +141,33 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 	if tls, ok := ep["tlsConfig"].(map[string]any); ok {
 		scrape["tls_config"] = map[string]any{"insecure_skip_verify": tls["insecureSkipVerify"]}
 	}
+	scrapes := []any{scrape}
+	if ksmURL != "" {
+		u, err := url.Parse(ksmURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		honor := true
+		if h, ok := chart.Path(vals, "kubeStateMetrics", "honorLabels"); ok == nil {
+			honor = h.(bool)
+		}
+		scrapes = append(scrapes, map[string]any{
+			"job_name":        "serviceMonitor/monitoring/kube-state-metrics/0",
+			"honor_labels":    honor,
+			"metrics_path":    u.Path,
+			"scrape_interval": promInterval.String(),
+			"static_configs": []any{map[string]any{"targets": []string{u.Host}, "labels": map[string]string{
+				"namespace": "monitoring", "service": "kube-state-metrics", "endpoint": "http", "pod": "kube-state-metrics-0",
+				"container": "kube-state-metrics", "job": "kube-state-metrics", "instance": "10.0.9.9:8080"}}},
+		})
+	}
 	writeYAMLFile(t, filepath.Join(dir, "prometheus.yaml"), map[string]any{
 		"global": map[string]any{
 			"scrape_interval":     promInterval.String(),
 			"evaluation_interval": promInterval.String(),
 		},
 		"rule_files":     []any{filepath.Join(dir, "rules.yaml")},
-		"scrape_configs": []any{scrape},
+		"scrape_configs": scrapes,
 	})
 	u, err := url.Parse(p.MetricsURL)
 	if err != nil {
@@ -144,23 +184,37 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 		t.Fatal(err)
 	}
 	prom.URL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	prom.proc, err = p.start(name, nil, os.Getenv(envPrometheus),
-		"--config.file="+filepath.Join(dir, "prometheus.yaml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+	prom.name, prom.tsdb = name, filepath.Join(dir, "tsdb")
+	prom.args = []string{
+		"--config.file=" + filepath.Join(dir, "prometheus.yaml"),
+		"--storage.tsdb.path=" + prom.tsdb,
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", ports[0]),
 		"--log.level=warn",
-	)
-	if err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("---- last lines of %s ----\n%s", name, tail(prom.proc.logPath, 40))
+		if t.Failed() && prom.proc != nil {
+			t.Logf("---- last lines of %s ----\n%s", prom.proc.name, tail(prom.proc.logPath, 40))
 		}
-		if err := prom.proc.stop(stopGrace); err != nil {
+		if err := prom.Stop(); err != nil {
 			t.Error(err)
 		}
 	})
+	prom.Start()
+	return prom
+}
+
+// Start starts the server on its data directory and waits until it is ready.
+func (prom *Prometheus) Start() {
+	t := prom.t
+	t.Helper()
+	name := prom.name
+	if prom.starts++; prom.starts > 1 {
+		name = fmt.Sprintf("%s-%d", prom.name, prom.starts)
+	}
+	var err error
+	if prom.proc, err = prom.p.start(name, nil, os.Getenv(envPrometheus), prom.args...); err != nil {
+		t.Fatal(err)
+	}
 	prom.wait("Prometheus ready", func() (bool, error) {
 		resp, err := http.Get(prom.URL + "/-/ready")
 		if err != nil {
@@ -169,7 +223,14 @@ func (p *Plane) StartPrometheus(t *testing.T, name, chartDir string, vals map[st
 		resp.Body.Close()
 		return resp.StatusCode == 200, nil
 	})
-	return prom
+}
+
+// Stop stops the server (SIGTERM: it shuts down cleanly, its data directory kept).
+func (prom *Prometheus) Stop() error {
+	if prom.proc == nil {
+		return nil
+	}
+	return prom.proc.stop(stopGrace)
 }
 
 func writeYAMLFile(t *testing.T, path string, v any) {
@@ -300,12 +361,14 @@ func (prom *Prometheus) alerts(name string) ([]promAlert, error) {
 	return out, nil
 }
 
-// lastEvaluation returns when the rule groups were last evaluated, failing the test if any
-// rule is unhealthy (a rule the server rejects at evaluation).
+// lastEvaluation returns when the rule groups run at promInterval were last evaluated (the
+// daily group does not run during a test), failing the test if any rule is unhealthy (a rule
+// the server rejects at evaluation).
 func (prom *Prometheus) lastEvaluation() (time.Time, error) {
 	var data struct {
 		Groups []struct {
 			Name           string    `json:"name"`
+			Interval       float64   `json:"interval"`
 			LastEvaluation time.Time `json:"lastEvaluation"`
 			Rules          []struct {
 				Name      string `json:"name"`
@@ -327,7 +390,7 @@ func (prom *Prometheus) lastEvaluation() (time.Time, error) {
 				prom.t.Fatalf("rule %s of group %s: %s", r.Name, g.Name, r.LastError)
 			}
 		}
-		if g.LastEvaluation.Before(last) {
+		if g.LastEvaluation.Before(last) && g.Interval <= promInterval.Seconds() {
 			last = g.LastEvaluation
 		}
 	}

@@ -65,3 +65,33 @@ controller:
 {{- define "batch-monitoring.squote" -}}
 {{- printf "'%s'" (replace "'" "''" .) -}}
 {{- end -}}
+
+{{- /* batch-monitoring.datadogRoute: (dict "route" .Values.datadog.monitors.route "labels" <the
+monitors' group labels>) -> the routing part of a job monitor's message: per value of the label,
+its handles inside Datadog's conditional {{#is_exact_match "<label>.name" "<value>"}} (the group's
+tag value, exactly), and the unmatched handles inside its negation over every listed value. */ -}}
+{{- define "batch-monitoring.datadogRoute" -}}
+{{- $r := .route -}}
+{{- with $r.label -}}
+{{- $label := . -}}
+{{- if not (has $label $.labels) -}}
+{{- fail (printf "datadog.monitors.route.label: %q is not a label of the metrics (%s): declare it in argoMetricsConfig.spec.labels (fromResource or static)" $label (join ", " $.labels)) -}}
+{{- end -}}
+{{- $lines := list -}}
+{{- $values := list -}}
+{{- range $value, $handles := $r.handles -}}
+{{- $lines = append $lines (printf "{{#is_exact_match \"%s.name\" \"%s\"}}%s{{/is_exact_match}}" $label $value (join " " $handles)) -}}
+{{- $values = append $values (printf "%q" $value) -}}
+{{- end -}}
+{{- with $r.unmatched -}}
+{{- if $values -}}
+{{- $lines = append $lines (printf "{{^is_exact_match \"%s.name\" %s}}%s{{/is_exact_match}}" $label (join " " $values) (join " " .)) -}}
+{{- else -}}
+{{- $lines = append $lines (join " " .) -}}
+{{- end -}}
+{{- end -}}
+{{- with $lines -}}
+{{- printf "\n\n%s" (join "\n" .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -108,3 +108,27 @@ true
 {{- $n := int (trimSuffix "m" (trimSuffix "h" .)) -}}
 {{- if hasSuffix "h" . -}}{{- mul $n 60 -}}{{- else -}}{{- $n -}}{{- end -}}
 {{- end -}}
+
+{{- /* batch-monitoring.checkAlertLabels: (dict "ctx" $ "path" <values path> "labels" <alert labels>):
+a label added to every alert must not be one of the metrics' labels (e.g. team from
+argoMetricsConfig.spec.labels.fromResource): the rule's value would replace each job's. */ -}}
+{{- define "batch-monitoring.checkAlertLabels" -}}
+{{- $r := include "batch-monitoring.recipe" .ctx | fromJson -}}
+{{- range $k, $_ := .labels -}}
+{{- if has $k $r.labelKeys -}}
+{{- fail (printf "%s.%s: %s is a label of the metrics (argoMetricsConfig); an alert label of that name would replace each job's own value. Route on the metrics' label instead" $.path $k $k) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* batch-monitoring.datadogWindow: "90s" / "30m" / "2h" / "7d" -> a Datadog evaluation window,
+last_2m / last_30m / last_2h / last_168h (Datadog's custom windows count whole minutes and hours). */ -}}
+{{- define "batch-monitoring.datadogWindow" -}}
+{{- if hasSuffix "d" . -}}
+{{- printf "last_%dh" (mul (int (trimSuffix "d" .)) 24) -}}
+{{- else if hasSuffix "s" . -}}
+{{- printf "last_%dm" (div (add (int (trimSuffix "s" .)) 59) 60) -}}
+{{- else -}}
+{{- printf "last_%s" . -}}
+{{- end -}}
+{{- end -}}

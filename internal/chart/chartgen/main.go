@@ -1,8 +1,9 @@
-// Command chartgen regenerates the batch-monitoring chart's derived files: the README (from
-// README.in.md and the `# --` comments of values.yaml), the descriptions in values.schema.json
-// and the Kustomize components of the pod-annotation route. Run from the repository root by
-// `make chart-template` (after `argo-metrics-gen helm-template` has regenerated the chart's
-// metric template). The chart package's tests fail while any of them is stale.
+// Command chartgen regenerates the batch-monitoring chart's derived files: its copies of the
+// Helm templates of internal/helmtpl, the README (from README.in.md and the `# --` comments of
+// values.yaml), values.schema.json's argoMetricsConfig (from schema/) and descriptions, the
+// Kustomize components of the pod-annotation route and the dashboards to import. Run from the
+// repository root by `make chart-template`. The chart package's tests fail while any of them is
+// stale.
 package main
 
 import (
@@ -12,9 +13,22 @@ import (
 	"sort"
 
 	"github.com/argo-metrics-gen/argo-metrics-gen/internal/chart"
+	"github.com/argo-metrics-gen/argo-metrics-gen/internal/helmtpl"
 )
 
 func main() {
+	// The Helm templates first: the rest is rendered from the chart.
+	tpls, err := helmtpl.ChartFiles()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chartgen:", err)
+		os.Exit(1)
+	}
+	for p, b := range tpls {
+		if _, err := chart.WriteIfChanged(filepath.FromSlash(p), b); err != nil {
+			fmt.Fprintln(os.Stderr, "chartgen:", err)
+			os.Exit(1)
+		}
+	}
 	files, err := chart.Generated(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chartgen:", err)
