@@ -588,3 +588,59 @@ func TestStateAlerts(t *testing.T) {
 	t.Logf("last success of the quiet jobs older than their threshold from %s on; %d alert samples over %.0fs",
 		staleAt.Format(time.StampMilli), len(log.samples), time.Since(start).Seconds())
 }
+
+// TestStateSeriesCarryJobLabels: kube-state-metrics, with the configuration the chart renders
+// for a recipe with an owner label (spec.labels.fromResource team), labels each CronWorkflow's
+// state series with the value argo-metrics-gen wrote into that job's metrics: copied from the
+// resource's label, its default without one, the labels annotation's override. So the state
+// alerts carry the owner labels the controller's do and route alike.
+func TestStateSeriesCarryJobLabels(t *testing.T) {
+	p := needPlane(t)
+	values := []byte("argoMetricsConfig:\n  spec:\n    labels:\n      fromResource:\n        team: {label: example.com/team, default: platform}\n")
+	cfg, err := config.Parse(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals map[string]any
+	if err := yaml.Unmarshal(values, &vals); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range stateChartValues() {
+		vals[k] = v
+	}
+	ksmURL := p.StartKSM(t, "kube-state-metrics-labels", ksmConfig(t, vals))
+	jobs := []struct{ name, labels, annotations, team string }{
+		{"labels-copied", "  labels: {example.com/team: payments}\n", "", "payments"},
+		{"labels-default", "", "", "platform"},
+		{"labels-annotation", "  labels: {example.com/team: payments}\n", "    argo-metrics-gen.io/labels: team=billing\n", "billing"},
+	}
+	for _, j := range jobs {
+		src := strings.NewReplacer("  namespace: e2e\n", "  namespace: e2e\n"+j.labels, "  annotations:\n", "  annotations:\n"+j.annotations).Replace(stateSource("", stateContainer))
+		out := injectYAML(t, cfg, p.render(j.name, src))
+		var obj map[string]any
+		if err := yaml.Unmarshal(out, &obj); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Dynamic.Resource(cronGVR).Namespace(Namespace).Create(context.Background(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating %s: %v", j.name, err)
+		}
+	}
+	for _, j := range jobs {
+		want := fmt.Sprintf(`argo_cronworkflow_suspended{cronworkflow=%q,`, j.name)
+		var line string
+		if err := poll(60*time.Second, 250*time.Millisecond, j.name+" exported by kube-state-metrics", func() (bool, error) {
+			body, err := httpGet(ksmURL)
+			for _, l := range strings.Split(body, "\n") {
+				if strings.HasPrefix(l, want) || strings.HasPrefix(l, "argo_cronworkflow_suspended{") && strings.Contains(l, fmt.Sprintf(`cronworkflow=%q`, j.name)) {
+					line = l
+				}
+			}
+			return line != "", err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(line, fmt.Sprintf(`team=%q`, j.team)) {
+			t.Errorf("%s: kube-state-metrics exports %s, want team=%q as the job's metrics carry it", j.name, line, j.team)
+		}
+	}
+}

@@ -5,7 +5,7 @@ are built with printf here, so Helm prints them verbatim.
 */ -}}
 
 {{- /* batch-monitoring.alertLabels: (dict "ctx" $ "backend" datadog|prometheus|gmp) -> JSON
-{"keys": [...], "ns": "<namespace label>", "job": "<name label>"}: the label keys of the
+{"keys": [...], "map": {<recipe key>: <key>}, "ns": "<namespace label>", "job": "<name label>"}: the label keys of the
 injected metrics as the backend sees them. A metric label that collides with a target label
 arrives as exported_<key> where labels are not honored: always on GMP, and on Prometheus with
 prometheus.podMonitor.honorLabels false (the PodMonitor's target labels). */ -}}
@@ -25,7 +25,7 @@ prometheus.podMonitor.honorLabels false (the PodMonitor's target labels). */ -}}
 {{- $_ := set $map . $k -}}
 {{- $keys = append $keys $k -}}
 {{- end -}}
-{{- toJson (dict "keys" $keys "ns" (index $map $r.namespaceLabel) "job" (index $map $r.nameLabel)) -}}
+{{- toJson (dict "keys" $keys "map" $map "ns" (index $map $r.namespaceLabel) "job" (index $map $r.nameLabel)) -}}
 {{- end -}}
 
 {{- /* batch-monitoring.runbook: (dict "ctx" $ "alert" <name> "ns" <namespace expr> "job" <job expr>)

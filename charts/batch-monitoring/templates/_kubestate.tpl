@@ -18,7 +18,10 @@ Prometheus configuration (metricNamePrefix argo_cronworkflow), as JSON. */ -}}
 
 {{- /* batch-monitoring.ksmResource: (dict "ctx" $ "datadog" bool) -> the CustomResourceStateMetrics
 resource of CronWorkflows, as a YAML list item. Labels: the recipe's namespace and name label
-keys, so the series join the controller's. The Datadog flavour (kubernetes_state_core, Cluster
+keys, so the series join the controller's, and its other label keys (static, fromResource, a
+job's annotation) with the values argo-metrics-gen wrote into the job's exit-code metric, so the
+state alerts carry the same owner labels as the controller's and route alike (a job without our
+metrics has none). The Datadog flavour (kubernetes_state_core, Cluster
 Agent 7.63+) keeps what its monitors read and no free-text label (Datadog lowercases tag values
 and bills each one), and has no metricNamePrefix: the Agent names the metrics
 kubernetes_state_customresource.<name> and tags `namespace` as kube_namespace. */ -}}
@@ -32,6 +35,9 @@ kubernetes_state_customresource.<name> and tags `namespace` as kube_namespace. *
   labelsFromPath:
     {{ ternary "namespace" $r.namespaceLabel .datadog }}: [metadata, namespace]
     {{ $r.nameLabel }}: [metadata, name]
+    {{- range without $r.labelKeys $r.namespaceLabel $r.nameLabel }}
+    {{ . }}: [spec, workflowSpec, metrics, prometheus, "[name={{ $r.metrics.exitCode }}]", labels, "[key={{ . }}]", value]
+    {{- end }}
   metrics:
     - name: {{ $p }}suspended
       help: "1 while the CronWorkflow is suspended (spec.suspend), else 0"
@@ -144,8 +150,8 @@ datadog:
 {{- end -}}
 
 {{- /* batch-monitoring.ksmLabels: (dict "ctx" $ "backend" prometheus|gmp) -> JSON {"ns": ...,
-"job": ...}: the label keys of the CronWorkflow's namespace and name on kube-state-metrics'
-series as the backend stores them. Its scrape has target labels of its own (namespace, pod,
+"job": ..., "keys": {<recipe label key>: ...}}: the label keys of the CronWorkflow's namespace
+and name, and of every recipe label key, on kube-state-metrics' series as the backend stores them. Its scrape has target labels of its own (namespace, pod,
 service, job, ...): with honorLabels (kube-prometheus-stack's default) the series keep theirs,
 otherwise, and always on GMP, a colliding key arrives as exported_<key>. */ -}}
 {{- define "batch-monitoring.ksmLabels" -}}
@@ -156,24 +162,26 @@ otherwise, and always on GMP, a colliding key arrives as exported_<key>. */ -}}
 {{- else if not .ctx.Values.kubeStateMetrics.honorLabels -}}
 {{- $protected = list "namespace" "pod" "container" "endpoint" "service" "job" "instance" -}}
 {{- end -}}
-{{- $out := dict -}}
-{{- range $k, $v := dict "ns" $r.namespaceLabel "job" $r.nameLabel -}}
-{{- $_ := set $out $k (ternary (printf "exported_%s" $v) $v (has $v $protected)) -}}
+{{- $keys := dict -}}
+{{- range $r.labelKeys -}}
+{{- $_ := set $keys . (ternary (printf "exported_%s" .) . (has . $protected)) -}}
 {{- end -}}
-{{- toJson $out -}}
+{{- toJson (dict "ns" (get $keys $r.namespaceLabel) "job" (get $keys $r.nameLabel) "keys" $keys) -}}
 {{- end -}}
 
 {{- /* batch-monitoring.ksmJobs: (dict "ctx" $ "backend" b "expr" <PromQL on kube-state-metrics'
-series> "by" <extra label keys, optional>) -> PromQL: expr per job, on the alert label keys of
-the namespace and name (label_replace where kube-state-metrics' keys differ from the
-controller's). */ -}}
+series> "by" <extra label keys, optional>) -> PromQL: expr per job, on the alert label keys (the
+namespace, the name and the job's other labels; label_replace where kube-state-metrics' keys
+differ from the controller's). */ -}}
 {{- define "batch-monitoring.ksmJobs" -}}
 {{- $l := include "batch-monitoring.alertLabels" (dict "ctx" .ctx "backend" .backend) | fromJson -}}
 {{- $k := include "batch-monitoring.ksmLabels" (dict "ctx" .ctx "backend" .backend) | fromJson -}}
 {{- $e := .expr -}}
-{{- if ne $k.ns $l.ns -}}{{- $e = printf "label_replace(%s, %q, \"$1\", %q, \"(.*)\")" $e $l.ns $k.ns -}}{{- end -}}
-{{- if ne $k.job $l.job -}}{{- $e = printf "label_replace(%s, %q, \"$1\", %q, \"(.*)\")" $e $l.job $k.job -}}{{- end -}}
-{{- printf "max by (%s) (%s)" (join ", " (concat (list $l.ns $l.job) (.by | default list))) $e -}}
+{{- range $key, $stored := $k.keys -}}
+{{- $want := get $l.map $key -}}
+{{- if ne $stored $want -}}{{- $e = printf "label_replace(%s, %q, \"$1\", %q, \"(.*)\")" $e $want $stored -}}{{- end -}}
+{{- end -}}
+{{- printf "max by (%s) (%s)" (join ", " (concat $l.keys (.by | default list))) $e -}}
 {{- end -}}
 
 {{- /* batch-monitoring.ksmRules: (dict "ctx" $ "backend" prometheus|gmp) -> JSON {"records":
