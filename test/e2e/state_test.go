@@ -37,9 +37,11 @@ const (
 	alertMissed    = "ArgoCronWorkflowMissedSchedule"
 	alertSuspended = "ArgoCronWorkflowSuspended"
 	alertSpecError = "ArgoCronWorkflowSpecError"
-	// stateThreshold is the jobs' staleness threshold (seconds, the annotation override): three
-	// of their 4-second gaps.
-	stateThreshold = 12
+	// stateThreshold is the jobs' staleness threshold (seconds, the annotation override): five
+	// of their 4-second gaps. v4.0.2's scheduler, re-armed at each update of the CronWorkflow and
+	// skipping a tick under Forbid while status.active lags, leaves gaps of 11 s on this host,
+	// which with kube-state-metrics' scrape delay passed a threshold of 12 s.
+	stateThreshold = 20
 	// stateSuspendedAfter is alerts.suspended.after in this test.
 	stateSuspendedAfter = 6 * time.Second
 )
@@ -53,7 +55,7 @@ metadata:
   name: __NAME__
   namespace: e2e
   annotations:
-    argo-metrics-gen.io/staleness-threshold-seconds: "12"
+    argo-metrics-gen.io/staleness-threshold-seconds: "20"
 spec:
   __SCHEDULE(@every 4s)__
   concurrencyPolicy: Forbid
@@ -404,7 +406,7 @@ func (p *Plane) waitSucceeded(t *testing.T, job string, n int) {
 }
 
 // TestStateAlerts: the state alerts on the real controller, kube-state-metrics and Prometheus.
-// Five jobs run on the controller's own schedule (every 4 s, threshold 12 s):
+// Five jobs run on the controller's own schedule (every 4 s, threshold 20 s):
 //   - state-suspend is suspended once it ran: the suspended series appears, its not-succeeded
 //     and missed-schedule alerts stay silent though its last success is older than its threshold
 //     (checked in Prometheus), ArgoCronWorkflowSuspended fires after alerts.suspended.after (6 s);
@@ -469,7 +471,7 @@ func TestStateAlerts(t *testing.T) {
 	t.Logf("%s: suspended series 1 in Prometheus %.1fs after the suspension", suspend, time.Since(suspendedAt).Seconds())
 	// Quiet from two evaluations after Prometheus has the state on. Before it, the jobs' alerts
 	// may fire on their own: the controller re-arms an @every schedule at each update of the
-	// CronWorkflow and Forbid skips a tick while status.active lags, so gaps near the 12 s
+	// CronWorkflow and Forbid skips a tick while status.active lags, so gaps near a 12 s
 	// threshold happen.
 	prom.evaluatedAfter(time.Now(), 2)
 	suspendQuiet := time.Now()
