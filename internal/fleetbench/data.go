@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"os"
 	"path/filepath"
@@ -52,7 +53,8 @@ type family struct {
 	step, phase int64 // samples at phase + k*step
 	from, to    int64 // [from, to)
 	value       func(j int, t int64) float64
-	controller  bool // one series, not one per job
+	controller  bool              // one series, not one per job
+	labels      map[string]string // of every series of the family, besides the job's
 }
 
 func (f *fleet) job(j int) (ns, name string) {
@@ -90,15 +92,24 @@ func (f *fleet) exitCode(j int, _ int64) float64 {
 }
 
 // newFleet lays the families out. What is stored, and why that much:
+//
 //   - raw scraped series (30 s): the last 2 hours; rules read them only at the instant (the
 //     leader rules), the dashboard not at all.
+//
 //   - cronworkflow:<metric>:leader (1 min): 35 days; the rules of ad0b1db read them over
 //     alerts.lookback (35d) and the median over 7d, its dashboard over 35d at each step.
+//
 //   - cronworkflow:<metric>:last and cronworkflow:last_seen:timestamp (1 min): 8 days and an
 //     hour; the daily group reads 8 days, the dashboard 7.
+//
 //   - the hourly snapshots and the median (1 h): 8 days (the median reads 7 days of them, the
 //     dashboard the median over 7 days, a day back at its first step); the daily snapshots
 //     (1 d): 2 days (read over the last hour).
+//
+//   - kube-state-metrics' CronWorkflow state (30 s): the last 2 hours, read at the instant; the
+//     recorded threshold (1 min) an hour and a half, read over 1h by the pause carry. No job is
+//     suspended or stopped (the pause series then has no samples), so this is the state rules'
+//     steady cost.
 //
 // Older samples of a series are never read: a query opens only the blocks in its range.
 func newFleet(n int, now int64, mainPhase, hourlyPhase, dailyPhase int64) *fleet {
@@ -130,7 +141,43 @@ func newFleet(n int, now int64, mainPhase, hourlyPhase, dailyPhase int64) *fleet
 		family{name: "cronworkflow:argo_workflows_duration:median_1h", step: hour, phase: hourlyPhase, from: now - 8*day, to: now,
 			value: func(j int, _ int64) float64 { return float64(60+j*13%3600) * 1.1 }},
 	)
+	constant := func(v float64) func(int, int64) float64 { return func(int, int64) float64 { return v } }
+	scheduled := func(j int, t int64) float64 { at, _ := f.lastRun(j, t); return float64(at) / 1000 }
+	for _, k := range []struct {
+		name   string
+		labels map[string]string
+		value  func(int, int64) float64
+	}{
+		{"argo_cronworkflow_suspended", nil, constant(0)},
+		{"argo_cronworkflow_phase", map[string]string{"phase": "Active"}, constant(1)},
+		{"argo_cronworkflow_phase", map[string]string{"phase": "Stopped"}, constant(0)},
+		{"argo_cronworkflow_last_scheduled_time_seconds", nil, scheduled},
+		{"argo_cronworkflow_created_time_seconds", nil, constant(float64(now-100*day) / 1000)},
+		{"argo_cronworkflow_staleness_threshold_seconds", nil, constant(90000)},
+	} {
+		f.families = append(f.families, family{name: k.name, labels: k.labels, raw: true, step: 30_000, phase: 11_000, from: now - headSpan, to: now, value: k.value})
+	}
+	f.families = append(f.families, family{name: "cronworkflow:argo_cronworkflow_staleness_threshold_seconds:max",
+		step: minute, phase: mainPhase, from: now - headSpan, to: now, value: constant(90000)})
 	return f
+}
+
+// shape names the fleet's layout (its families' names, labels and sample times): the directory
+// of its blocks, so blocks written for another layout are never read.
+func (f *fleet) shape() string {
+	h := fnv.New64a()
+	for _, fam := range f.families {
+		keys := make([]string, 0, len(fam.labels))
+		for k := range fam.labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(h, "%s %v %v %d %d %d %d %v;", fam.name, keys, fam.raw, fam.step, fam.phase, fam.from-f.now, fam.to-f.now, fam.controller)
+		for _, k := range keys {
+			fmt.Fprintf(h, "%s=%s;", k, fam.labels[k])
+		}
+	}
+	return fmt.Sprintf("%x", h.Sum64())
 }
 
 // series is one series of a family: its labels and job (-1: the controller's).
@@ -160,6 +207,9 @@ func (f *fleet) allSeries() []series {
 		for j := 0; j < f.n; j++ {
 			ns, name := f.job(j)
 			m := map[string]string{"__name__": fam.name, "namespace": ns, "cronworkflow": name}
+			for k, v := range fam.labels {
+				m[k] = v
+			}
 			if fam.raw {
 				for k, v := range target {
 					m[k] = v

@@ -190,7 +190,7 @@ func prepare(dir string, n int) (*fleet, string, error) {
 	ph := func(g string, iv time.Duration) int64 { return promeval.Offset(g, iv).Milliseconds() }
 	f := newFleet(n, now+ph("argo-cronworkflows", time.Minute), ph("argo-cronworkflows", time.Minute),
 		ph("argo-cronworkflows-1h", time.Hour), ph("argo-cronworkflows-1d", 24*time.Hour))
-	blocks := filepath.Join(dir, fmt.Sprintf("jobs-%d", n), "blocks")
+	blocks := filepath.Join(dir, fmt.Sprintf("jobs-%d-%s", n, f.shape()), "blocks")
 	done := filepath.Join(blocks, "complete")
 	if _, err := os.Stat(done); err == nil {
 		return f, blocks, nil
