@@ -40,8 +40,18 @@ type run struct {
 
 func runBinary(t *testing.T, stdin []byte, dir string, args ...string) run {
 	t.Helper()
+	return runIn(t, stdin, dir, nil, args...)
+}
+
+// runIn runs the binary in dir ("": the test's directory) with env added to the test's
+// environment.
+func runIn(t *testing.T, stdin []byte, dir string, env []string, args ...string) run {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
